@@ -1,0 +1,75 @@
+"""The read-only overview at `/`: what has arrived in "DigitaleFactuur", per account.
+
+Someone trying the product opens it next to the CRM to see the connector's effect. The columns
+follow DigitaleFactuur's own Klantgegevens screen in the seed. Every value is passed through
+`html.escape`, because klant names are exactly where `&`, `<` and quotes live. The access code is
+never shown.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlencode
+
+from .store import Store
+
+ROWS_PER_PAGE = 100
+COLUMNS = [
+    ("Relatienummer", "relatienummer"), ("Type", "type"), ("Naam / Bedrijf", "naam"),
+    ("Adres", "adres"), ("Postcode", "postcode"), ("Plaats", "plaats"), ("Land", "land"),
+    ("IBAN", "iban"), ("BIC", "bic"), ("KvK", "kvk_nummer"), ("BTW", "btw_nummer"),
+]
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; }
+th { background: #f3f5f7; position: sticky; top: 0; }
+.inactive { color: #b00; font-weight: bold; }
+nav a { margin-right: 0.8rem; }
+"""
+
+
+def _link(account_id: str, page: int) -> str:
+    return "/?" + escape(urlencode({"account": account_id, "page": page}))
+
+
+def render_overview(store: Store, account_id: str | None, page: int) -> bytes:
+    accounts = store.accounts()
+    known = [account["account_id"] for account in accounts]
+    if account_id not in known:
+        account_id = known[0] if known else None
+    parts = ["<!DOCTYPE html>", '<html lang="nl"><head><meta charset="utf-8">',
+             "<title>DigitaleFactuur sandbox</title>", f"<style>{STYLE}</style></head><body>",
+             "<h1>DigitaleFactuur sandbox</h1>",
+             "<p>Een nagebootste DigitaleFactuur voor de demo en de tests; alleen-lezen.</p>"]
+    if len(accounts) > 1:
+        parts.append("<nav>Account: " + "".join(
+            f'<a href="{_link(a["account_id"], 1)}">{escape(a["account_id"])}</a>'
+            for a in accounts) + "</nav>")
+    if account_id is None:
+        parts.append("<p>Geen accounts.</p></body></html>")
+        return "\n".join(parts).encode("utf-8")
+    account = next(a for a in accounts if a["account_id"] == account_id)
+    total = account["klanten"]
+    last_page = max(1, -(-total // ROWS_PER_PAGE))
+    page = min(max(1, page), last_page)
+    status = "" if account["active"] else ' <span class="inactive">(API-toegang inactief)</span>'
+    parts.append(f"<h2>Account {escape(account_id)}{status}</h2>")
+    parts.append(f"<p>{total} klant{'en' if total != 1 else ''}; pagina {page} van "
+                 f"{last_page}.</p>")
+    if last_page > 1:
+        links = []
+        if page > 1:
+            links.append(f'<a href="{_link(account_id, page - 1)}">&laquo; Vorige</a>')
+        if page < last_page:
+            links.append(f'<a href="{_link(account_id, page + 1)}">Volgende &raquo;</a>')
+        parts.append("<nav>" + "".join(links) + "</nav>")
+    parts.append("<table><thead><tr><th>Id</th>"
+                 + "".join(f"<th>{escape(title)}</th>" for title, _ in COLUMNS)
+                 + "</tr></thead><tbody>")
+    for klant in store.page(account_id, page, size=ROWS_PER_PAGE):
+        cells = "".join(f"<td>{escape(klant[name])}</td>" for _, name in COLUMNS)
+        parts.append(f"<tr><td>{klant['id']}</td>{cells}</tr>")
+    parts.append("</tbody></table></body></html>")
+    return "\n".join(parts).encode("utf-8")

@@ -1,0 +1,443 @@
+"""The DigitaleFactuur client: the only code in the product that speaks HTTP to DigitaleFactuur.
+
+One `DigitaleFactuurClient` per sync run (or per "Koppeling testen"): one keep-alive
+`requests.Session`, a timeout and `allow_redirects=False` on every call, a total deadline and a
+size limit on every answer, and one door (`_attempt`) every request passes through.
+
+What it guarantees to the sync engine:
+
+- Every failure is a `DigitaleFactuurError` whose `action` says retry, halt or skip
+  (see `errors.py`). Reads and updates are retried here already, with exponential backoff and
+  full jitter, bounded by `max_attempts` and by `retry_budget` seconds; a Retry-After is honoured
+  but never slept past the budget.
+- A GET that meets a kept-alive connection the server closed just then is sent once more at
+  once, on a fresh connection (it never reached the server; not counted as an attempt).
+- A create is never repeated blindly: after an ambiguous failure (a timeout, a dropped
+  connection, a 5xx) the relatienummer is looked up first, and only created again when absent.
+- The access code, which the API puts in the URL path, never reaches a log record, an exception
+  or a repr: every URL goes through `redact_url`, every server text is scrubbed, requests'
+  own exceptions are never chained, and urllib3's debug log gets a redacting filter.
+
+Writes return a `WriteResult`: the klant as the server answered it, the Dutch warnings of the
+schema (characters stripped before sending), and whether a create was recovered by a lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import quote
+
+import requests
+import urllib3.exceptions
+
+from integration.digitalefactuur import transport
+from integration.digitalefactuur.errors import (
+    Conflict,
+    DigitaleFactuurError,
+    ProtocolError,
+    RateLimited,
+    ServiceUnavailable,
+    Timeout,
+    UnreadableAnswer,
+    error_for_response,
+    install_log_redaction,
+    redact_text,
+    redact_url,
+    register_secret_holder,
+)
+from integration.digitalefactuur.schema import (
+    DfKlant,
+    SchemaError,
+    klant_to_xml,
+    normalise_value,
+    parse_klant,
+    parse_klanten,
+)
+
+__all__ = ["MAX_BODY_BYTES", "DigitaleFactuurClient", "WriteResult", "redact_text", "redact_url"]
+
+logger = logging.getLogger(__name__)
+# urllib3 logs request paths (access code included) at DEBUG.
+install_log_redaction()
+
+#: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
+MAX_BODY_BYTES = 20 * 1024 * 1024
+_CHUNK_BYTES = 64 * 1024
+_BACKOFF_BASE_SECONDS = 0.5
+_BACKOFF_CAP_SECONDS = 30.0
+
+# --- results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The answer to a create or an update."""
+
+    #: The klant as DigitaleFactuur answered it (with its id).
+    klant: DfKlant
+    #: Dutch warnings of the schema: characters stripped before sending, per field.
+    warnings: tuple[str, ...] = ()
+    #: True when a create failed ambiguously and the klant was then found by its relatienummer.
+    recovered: bool = False
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+# --- the client -------------------------------------------------------------------------------
+
+
+class DigitaleFactuurClient:
+    """A connection to one DigitaleFactuur account. Use as a context manager, or `close()` it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        account_id: str,
+        access_code: str,
+        *,
+        connect_timeout: float = 5,
+        read_timeout: float = 15,
+        max_attempts: int = 4,
+        retry_budget: float = 60,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        test_timeout: float = 5,
+        total_timeout: float | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        rng: random.Random | None = None,
+    ):
+        account_id, access_code = str(account_id).strip(), str(access_code).strip()
+        if not str(base_url).startswith(("http://", "https://")):
+            raise ValueError("base_url must be an http(s) URL")
+        if not account_id or not access_code:
+            raise ValueError("account_id and access_code are required")
+        self.base_url = str(base_url).rstrip("/")
+        self.account_id = account_id
+        self.__access_code = access_code
+        self.connect_timeout = float(connect_timeout)
+        self.read_timeout = float(read_timeout)
+        self.test_timeout = float(test_timeout)
+        # Per-read timeouts do not stop a server that trickles a byte now and then: the whole
+        # answer must also arrive within this many seconds.
+        self.total_timeout = float(total_timeout or self.connect_timeout + 2 * self.read_timeout)
+        self.max_attempts = max(1, int(max_attempts))
+        self.retry_budget = float(retry_budget)
+        self.max_body_bytes = int(max_body_bytes)
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()  # jitter, not security
+        self._prefix = "/".join(
+            (self.base_url, quote(account_id, safe=""), quote(access_code, safe=""), "")
+        )
+        self._session = requests.Session()
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, transport.WatchedAdapter())
+        self._session.headers.update({
+            "User-Agent": "PerfectView-DigitaleFactuur-koppeling/1.0",
+            "Accept": "application/xml, text/xml;q=0.9, text/plain;q=0.5",
+            # Uncompressed: the size limit then bounds what the server can make us hold.
+            "Accept-Encoding": "identity",
+        })
+        register_secret_holder(self)
+
+    @classmethod
+    def from_settings(cls, account_id: str, access_code: str, **overrides) -> DigitaleFactuurClient:
+        """A client configured from the DIGITALEFACTUUR_* settings; keyword arguments win."""
+        from django.conf import settings
+
+        options = {
+            "base_url": settings.DIGITALEFACTUUR_BASE_URL,
+            "connect_timeout": settings.DIGITALEFACTUUR_CONNECT_TIMEOUT,
+            "read_timeout": settings.DIGITALEFACTUUR_READ_TIMEOUT,
+            "test_timeout": settings.DIGITALEFACTUUR_TEST_TIMEOUT,
+            "max_attempts": settings.DIGITALEFACTUUR_MAX_ATTEMPTS,
+            "retry_budget": settings.DIGITALEFACTUUR_RETRY_BUDGET,
+            **overrides,
+        }
+        base_url = options.pop("base_url")
+        return cls(base_url, account_id, access_code, **options)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(base_url={self.base_url!r}, "
+                f"account_id={self.account_id!r}, access_code='***')")
+
+    def __enter__(self) -> DigitaleFactuurClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- operations -------------------------------------------------------------------------
+
+    def iter_pages(self) -> Iterator[list[DfKlant]]:
+        """Every page of klanten, fetched lazily from page 1 until a page without klant."""
+        page, previous_ids = 1, None
+        while True:
+            klanten, url = self._call("GET", "klanten", {"page": page}, None, self._klanten)
+            if not klanten:
+                return
+            ids = [klant.id for klant in klanten]
+            # A server that ignores `page` would otherwise make this loop endless.
+            if ids == previous_ids:
+                raise ProtocolError(url=url, detail=f"pagina {page} herhaalt pagina {page - 1}")
+            previous_ids = ids
+            yield klanten
+            page += 1
+
+    def iter_klanten(self) -> Iterator[DfKlant]:
+        """Every klant of the account, page by page."""
+        for page in self.iter_pages():
+            yield from page
+
+    def find_by_relatienummer(self, number: str | int) -> DfKlant | None:
+        """The klant with this relatienummer, or None."""
+        klanten, _url = self._call("GET", "klanten", {"relatienummer": self._number(number)},
+                                   None, self._klanten)
+        return self._pick(number, klanten)
+
+    def create(self, klant: DfKlant, *, fields: Iterable[str] | None = None) -> WriteResult:
+        """Create `klant` (its id is ignored); never creates it twice.
+
+        After an ambiguous failure the relatienummer is looked up before trying again; a klant
+        found then is returned with `recovered=True`. Without a relatienummer there is nothing to
+        look up, so an ambiguous failure is raised rather than risk a duplicate.
+        """
+        xml, warnings = klant_to_xml(replace(klant, id=""), fields=fields)
+        number = normalise_value(klant.relatienummer)
+        started, attempt = self._clock(), 0
+        # uncertain: the last attempt may have been applied; ambiguous: some attempt may have.
+        uncertain = ambiguous = False
+        while True:
+            attempt += 1
+            try:
+                if uncertain:
+                    found = self._pick(number, self._lookup_once(number, attempt))
+                    if found is not None:
+                        return WriteResult(found, tuple(warnings), recovered=True)
+                    uncertain = False
+                body, url = self._attempt("POST", "klant_aanmaken", None, xml, attempt)
+                return WriteResult(self._written(body, url), tuple(warnings))
+            except (Conflict, Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer) as exc:
+                failure = exc
+            if isinstance(failure, Conflict):
+                if not ambiguous:
+                    raise failure
+                # A 409 after an ambiguous attempt is most likely our own earlier create.
+                found = self._pick(number, self._lookup_once(number, attempt))
+                if found is None:
+                    raise failure
+                return WriteResult(found, tuple(warnings), recovered=True)
+            if not isinstance(failure, RateLimited):  # a 429 was refused: nothing happened
+                if not number:
+                    raise failure  # nothing to look up: better an error than a duplicate
+                uncertain = ambiguous = True
+            self._wait_before_retry(failure, attempt, started)
+
+    def update(self, klant: DfKlant, *, fields: Iterable[str] | None = None) -> WriteResult:
+        """Update the klant with `klant.id`: every field in `fields` is set (empty clears it)."""
+        if not normalise_value(klant.id):
+            raise ValueError("update needs the klant's id")
+        xml, warnings = klant_to_xml(klant, fields=fields)
+        # Sending the same full values twice gives the same result: retrying is safe.
+        klant, _url = self._call("POST", "klant_updaten", None, xml, self._written)
+        return WriteResult(klant, tuple(warnings))
+
+    def test_connection(self, timeout: float | None = None) -> None:
+        """One quick read of the first page, no retries; raises the error the screen should show."""
+        seconds = float(timeout or self.test_timeout)
+        body, url = self._attempt("GET", "klanten", {"page": 1}, None, 1,
+                                  timeouts=(seconds, seconds), total=2 * seconds)
+        self._parse(parse_klanten, body, url)
+
+    # --- the one door -------------------------------------------------------------------------
+
+    def _call(self, method: str, action: str, params: Mapping[str, object] | None,
+              xml: bytes | None, read: Callable[[bytes, str], object]) -> tuple[object, str]:
+        """`_attempt` and `read` (body, url -> value) with retries, for requests that may be
+        repeated (reads and updates): a garbled answer is asked for again like a timeout."""
+        started, attempt = self._clock(), 0
+        while True:
+            attempt += 1
+            try:
+                body, url = self._attempt(method, action, params, xml, attempt)
+                return read(body, url), url
+            except (Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer) as exc:
+                failure = exc
+            self._wait_before_retry(failure, attempt, started)
+
+    def _wait_before_retry(self, failure: DigitaleFactuurError, attempt: int,
+                           started: float) -> None:
+        """Sleep before the next attempt, or raise `failure` when attempts or budget are spent."""
+        remaining = self.retry_budget - (self._clock() - started)
+        if attempt >= self.max_attempts or remaining <= 0:
+            raise failure
+        retry_after = getattr(failure, "retry_after", None)
+        if retry_after is not None:
+            if retry_after > remaining:
+                raise failure  # waiting as asked would overrun the budget: let the run decide
+            delay = retry_after
+        else:
+            ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+            delay = min(self._rng.uniform(0, ceiling), remaining)
+        logger.info("digitalefactuur retry after %s: waiting %.2f s before attempt %d",
+                    type(failure).__name__, delay, attempt + 1)
+        self._sleep(delay)
+
+    def _attempt(self, method: str, action: str, params: Mapping[str, object] | None,
+                 xml: bytes | None, attempt: int, *, timeouts: tuple[float, float] | None = None,
+                 total: float | None = None) -> tuple[bytes, str]:
+        """One request, one answer: the body of a success, or the matching error raised.
+
+        Returns the body and the redacted URL. The full URL is never kept in a local variable:
+        error reporters that capture a traceback's locals must find only the redacted one.
+        """
+        url = redact_url(self._url(action, params))
+        timeouts = timeouts or (self.connect_timeout, self.read_timeout)
+        started = time.monotonic()
+        deadline = started + (total or self.total_timeout)
+        status, body, failure = None, b"", None
+        with transport.watch(deadline - time.monotonic()) as watch:
+            try:
+                try:
+                    response = self._send(method, action, params, xml, timeouts)
+                except requests.ConnectionError:
+                    # A server may close a kept-alive connection just as we reuse it; the
+                    # request then never reached it, and a GET is safe to send once more (a
+                    # fresh connection: the pool dropped the dead one).
+                    if method != "GET" or not watch.reused or watch.expired:
+                        raise
+                    response = self._send(method, action, params, xml, timeouts)
+                try:
+                    status = response.status_code
+                    if not 300 <= status < 400:
+                        body = self._read_body(response, deadline)
+                finally:
+                    # Disarmed before the connection goes back to the pool.
+                    watch.cancel()
+                    response.close()
+            # requests' and urllib3's exceptions name the URL, code included: they are
+            # translated here and never chained (the new error is raised outside this block,
+            # without context).
+            except (requests.Timeout, urllib3.exceptions.TimeoutError, _DeadlinePassed,
+                    TimeoutError) as exc:
+                failure = Timeout(url=url, detail=self._describe(exc))
+            except _TooLarge:
+                failure = ProtocolError(url=url, detail=f"antwoord > {self.max_body_bytes} bytes")
+            except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError,
+                    requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+                failure = ProtocolError(url=url, detail=self._describe(exc))
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                failure = ServiceUnavailable(url=url, detail=self._describe(exc))
+        if watch.expired:  # whatever the cut socket made of the answer, it came too late
+            failure = Timeout(url=url, detail="totale wachttijd verstreken")
+        if failure is None:
+            failure = error_for_response(status, response.headers.get("Retry-After"), body,
+                                         url=url, scrub=self._scrub)
+        self._log(action, status, started, attempt, failure)
+        if failure is not None:
+            raise failure
+        return body, url
+
+    def _send(self, method, action, params, xml, timeouts) -> requests.Response:
+        return self._session.request(
+            method, self._url(action, params), data={"xml": xml} if xml is not None else None,
+            timeout=timeouts, allow_redirects=False, stream=True)
+
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _TooLarge
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise _DeadlinePassed("total deadline passed while reading the answer")
+            # read1 returns what has arrived instead of waiting for a full chunk, so the
+            # deadline is checked at least once per socket read.
+            chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _url(self, action: str, params: Mapping[str, object] | None) -> str:
+        # The API takes parameters after `&`, not `?`; every value is quoted completely.
+        query = "".join(f"&{quote(str(name), safe='')}={quote(str(value), safe='')}"
+                        for name, value in (params or {}).items())
+        return f"{self._prefix}{action}{query}"
+
+    def _scrub(self, text: str) -> str:
+        code = self.__access_code
+        for variant in {code, quote(code, safe=""), quote(code)}:
+            text = text.replace(variant, "***")
+        return text
+
+    def _describe(self, exc: BaseException) -> str:
+        # The kind of failure, for the technical detail; the text is scrubbed and shortened.
+        return redact_text(self._scrub(f"{type(exc).__name__}: {exc}"))[:300]
+
+    def _parse(self, parser: Callable[[bytes], object], body: bytes, url: str):
+        try:
+            return parser(body)
+        except SchemaError as exc:
+            # Forbidden XML is no accident; anything else unreadable may be one (retried).
+            error = ProtocolError if exc.forbidden else UnreadableAnswer
+            failure = error(url=url, detail=self._scrub(exc.reason))
+        # The reason only (a parser message, a length), never the body: it holds client data.
+        logger.warning("digitalefactuur answer unreadable (%d bytes): %s", len(body),
+                       failure.detail)
+        raise failure
+
+    def _klanten(self, body: bytes, url: str) -> list[DfKlant]:
+        return self._parse(parse_klanten, body, url)
+
+    def _written(self, body: bytes, url: str) -> DfKlant:
+        klant = self._parse(parse_klant, body, url)
+        if not klant.id:
+            raise UnreadableAnswer(url=url, detail="antwoord zonder <id>")
+        return klant
+
+    @staticmethod
+    def _number(number: str | int) -> str:
+        value = normalise_value(str(number))
+        if not value:
+            raise ValueError("a relatienummer is required")
+        return value
+
+    def _pick(self, number: str | int, klanten: list[DfKlant]) -> DfKlant | None:
+        # Compare ourselves: a server that ignored the filter must not hand us another klant.
+        wanted = self._number(number)
+        return next((k for k in klanten if normalise_value(k.relatienummer) == wanted), None)
+
+    def _lookup_once(self, number: str, attempt: int) -> list[DfKlant]:
+        body, url = self._attempt("GET", "klanten", {"relatienummer": number}, None, attempt)
+        return self._parse(parse_klanten, body, url)
+
+    def _log(self, action: str, status: int | None, started: float, attempt: int,
+             failure: DigitaleFactuurError | None) -> None:
+        duration_ms = round((time.monotonic() - started) * 1000)
+        extra = {"df_action": action, "status": status, "duration_ms": duration_ms,
+                 "attempt": attempt}
+        if failure is None:
+            logger.debug("digitalefactuur %s: HTTP %s in %d ms (attempt %d)",
+                         action, status, duration_ms, attempt, extra=extra)
+        else:
+            logger.warning("digitalefactuur %s: %s (code %s, HTTP %s) in %d ms (attempt %d)",
+                           action, type(failure).__name__, failure.code, status, duration_ms,
+                           attempt, extra={**extra, "error": type(failure).__name__})

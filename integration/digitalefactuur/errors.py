@@ -1,0 +1,331 @@
+"""What can go wrong when talking to DigitaleFactuur, expressed as what to do about it.
+
+Every failure of the client is a `DigitaleFactuurError` whose class attribute `action` tells the
+sync engine what to do:
+
+- ``retry``: the service is busy, down or slow (`RateLimited`, `ServiceUnavailable`, `Timeout`);
+  the client has already retried within its budget, the next run may succeed.
+- ``halt``: nothing will work until the administrator acts (`AuthenticationFailed`,
+  `AccessNotActive`) or the service answers something we cannot trust (`ProtocolError`); the run
+  stops and the message is shown on the settings screen.
+- ``skip``: this one record is refused (`NotFound`, `Conflict`, `InvalidField`); log it, go on.
+
+`message` is Dutch, for the administrator: what happened and what to do. `detail` carries the
+technical part (the server's own message, the kind of network failure). Neither ever holds the
+access code: the API puts it in the URL path, so every URL stored here goes through `redact_url`
+first and every server text is scrubbed by the client. The redaction lives here, next to the
+errors that carry URLs: `redact_url` for URLs, `redact_text` for free text (log records of
+urllib3, texts of foreign exceptions), `install_log_redaction` for the loggers we do not own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import weakref
+from email.utils import parsedate_to_datetime
+from typing import ClassVar, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from django.utils.translation import gettext_lazy as _
+
+from integration.digitalefactuur.schema import FIELD_NAMES, is_error_body, parse_error
+
+Action = Literal["retry", "halt", "skip"]
+
+REDACTED = "***"
+
+
+def redact_url(url: str | None) -> str:
+    """Replace the access code segment of an API URL by ``***``.
+
+    URLs have the shape ``{base}/{account_id}/{access_code}/{action}[&name=value...]``, and the
+    client quotes every segment, so the code is always the second-to-last path segment:
+    ``https://host/api/10001/s3cret/klanten&page=2`` -> ``https://host/api/10001/***/klanten&page=2``.
+    Query strings and fragments are dropped: the API does not use them, and what we do not know we
+    do not repeat.
+    """
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return REDACTED
+    segments = parts.path.split("/")
+    # ['', 'api', account, code, action]: anything shorter than account/code/action is not one
+    # of our URLs, but redacting it anyway costs nothing and can only hide, never leak.
+    if len(segments) >= 3:
+        segments[-2] = REDACTED
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), "", ""))
+
+
+# A path `/<account>/<code>/<action>` as urllib3 logs it ("GET /api/10001/s3cret/klanten&page=1").
+_API_PATH = re.compile(r"(/[^/\s'\"]+/)[^/\s'\"]+(/(?:klanten|klant_[a-z_]+))")
+
+
+class SecretHolder(Protocol):
+    def _scrub(self, text: str) -> str: ...
+
+
+# The live clients, each able to scrub its own code; weak, so a closed client is forgotten.
+_secret_holders: weakref.WeakSet[SecretHolder] = weakref.WeakSet()
+
+
+def register_secret_holder(holder: SecretHolder) -> None:
+    _secret_holders.add(holder)
+
+
+def redact_text(text: str) -> str:
+    """Remove every access code from free text.
+
+    Two nets: the codes of the clients alive in this process, wherever they appear, and the
+    code's position in any API path, for a code we do not know (another process's client).
+    """
+    for holder in list(_secret_holders):
+        text = holder._scrub(text)
+    return _API_PATH.sub(r"\1***\2", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record whose message contains an access code or an API path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken record is the logging module's business, not ours
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACTING_FILTER = RedactingFilter()
+
+
+def install_log_redaction() -> None:
+    """Attach the redacting filter to the loggers of urllib3 and requests (idempotent)."""
+    # A filter on a logger applies only to records created by that very logger, not to those of
+    # its children, so every urllib3 logger that may name a URL gets it.
+    names = {"urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
+             "urllib3.response", "urllib3.util.retry", "requests"}
+    names.update(name for name in logging.Logger.manager.loggerDict if name.startswith("urllib3"))
+    for name in names:
+        logging.getLogger(name).addFilter(_REDACTING_FILTER)
+
+
+class DigitaleFactuurError(Exception):
+    """Base of every failure of the DigitaleFactuur client."""
+
+    action: ClassVar[Action] = "halt"
+    default_message: ClassVar[str] = _(
+        "De koppeling met DigitaleFactuur is mislukt. Probeer het later opnieuw of neem contact "
+        "op met de beheerder."
+    )
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: int | None = None,
+        url: str | None = None,
+        detail: str = "",
+    ):
+        self.code = code
+        self.url = redact_url(url)
+        self.detail = detail
+        self._message = message
+        # No args: the default formatting of Exception must have nothing to show but __str__.
+        super().__init__()
+
+    def __reduce__(self):
+        # Picklable (task results, multiprocessing) without passing through __init__'s arguments.
+        return (type(self), (), dict(self.__dict__))
+
+    @property
+    def message(self) -> str:
+        return str(self._message if self._message is not None else self.default_message)
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.code is not None:
+            text = f"{text} [{self.code}]"
+        if self.detail:
+            text = f"{text} ({self.detail})"
+        return text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, url={self.url!r})"
+
+
+class AuthenticationFailed(DigitaleFactuurError):
+    action = "halt"
+    default_message = _(
+        "Account-id of toegangscode onjuist. Controleer beide in DigitaleFactuur "
+        "(Instellingen > API) en vul ze opnieuw in bij de koppeling; test daarna de koppeling."
+    )
+
+
+class AccessNotActive(DigitaleFactuurError):
+    action = "halt"
+    default_message = _(
+        "API-toegang staat niet aan voor dit account. Zet de API-toegang aan in DigitaleFactuur "
+        "(Instellingen > API) en test daarna de koppeling opnieuw."
+    )
+
+
+class NotFound(DigitaleFactuurError):
+    action = "skip"
+    default_message = _(
+        "DigitaleFactuur kent deze klant (of deze actie) niet. Het record is overgeslagen; "
+        "controleer of de klant in DigitaleFactuur is verwijderd."
+    )
+
+
+class Conflict(DigitaleFactuurError):
+    action = "skip"
+    default_message = _(
+        "Dit relatienummer is in DigitaleFactuur al in gebruik. Het record is overgeslagen; "
+        "geef de relatie een ander debiteur- of crediteurnummer of koppel de bestaande klant."
+    )
+
+
+class InvalidField(DigitaleFactuurError):
+    action = "skip"
+    default_message = _(
+        "DigitaleFactuur weigert de gegevens van dit record. Het record is overgeslagen; "
+        "corrigeer de relatie en synchroniseer opnieuw."
+    )
+    field_message = _(
+        "DigitaleFactuur weigert het veld '%(field)s' van dit record. Het record is "
+        "overgeslagen; corrigeer dit veld bij de relatie en synchroniseer opnieuw."
+    )
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **kwargs):
+        self.field = field
+        if message is None and field:
+            message = str(self.field_message) % {"field": field}
+        super().__init__(message, **kwargs)
+
+    @staticmethod
+    def field_from_message(server_message: str, known_fields: tuple[str, ...]) -> str | None:
+        """The element the server's message names, if it names one we know (longest first).
+
+        Longest first, so that "contactpersoon_naam" is not taken for "naam".
+        """
+        for name in sorted(known_fields, key=len, reverse=True):
+            if re.search(rf"(?<![a-z_]){re.escape(name)}(?![a-z_])", server_message.lower()):
+                return name
+        return None
+
+
+class RateLimited(DigitaleFactuurError):
+    action = "retry"
+    default_message = _(
+        "DigitaleFactuur ontvangt te veel verzoeken. De koppeling probeert het later opnieuw; "
+        "u hoeft niets te doen."
+    )
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs):
+        #: Seconds the server asked us to wait (Retry-After), or None when it did not say.
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ServiceUnavailable(DigitaleFactuurError):
+    action = "retry"
+    default_message = _(
+        "DigitaleFactuur is niet bereikbaar of heeft een storing. De koppeling probeert het "
+        "later opnieuw; blijft dit gebeuren, controleer dan de internetverbinding en het adres "
+        "van DigitaleFactuur."
+    )
+
+
+class Timeout(ServiceUnavailable):
+    """No (complete) answer in time. For a write it is unknown whether it was applied."""
+
+    action = "retry"
+    default_message = _(
+        "DigitaleFactuur antwoordde niet op tijd. De koppeling probeert het later opnieuw; "
+        "u hoeft niets te doen."
+    )
+
+
+class ProtocolError(DigitaleFactuurError):
+    """An answer we cannot trust: not XML, not an error, too big, redirected, forbidden XML."""
+
+    action = "halt"
+    default_message = _(
+        "DigitaleFactuur gaf een antwoord dat de koppeling niet kan lezen. De synchronisatie is "
+        "gestopt; controleer het adres van DigitaleFactuur en neem contact op met de beheerder "
+        "als dit blijft gebeuren."
+    )
+
+
+class UnreadableAnswer(ProtocolError):
+    """A garbled answer: truncated or broken XML, an answer to a write without its id.
+
+    Unlike the other protocol errors it is most likely a passing fault (a proxy, a dropped
+    connection half way), so it is retried like a timeout, and for a create it is ambiguous: the
+    write may have been applied. Only when every attempt is garbled does the run stop. Forbidden
+    XML (a DTD, entities) stays a `ProtocolError`: nothing about it is passing.
+    """
+
+    action = "retry"
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date); None when absent or odd."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+        return None
+    return max(0.0, seconds)
+
+
+def error_for_code(code: int, *, url: str | None, detail: str = "",
+                   retry_after: str | None = None) -> DigitaleFactuurError:
+    """The error for an API code (or an HTTP status: they mean the same to us)."""
+    common = {"code": code, "url": url, "detail": detail}
+    simple = {401: AuthenticationFailed, 403: AccessNotActive, 404: NotFound, 408: Timeout,
+              409: Conflict}
+    if code in simple:
+        return simple[code](**common)
+    if code == 422:
+        return InvalidField(field=InvalidField.field_from_message(detail, FIELD_NAMES), **common)
+    if code == 429:
+        return RateLimited(retry_after=retry_after_seconds(retry_after), **common)
+    if 500 <= code < 600:
+        return ServiceUnavailable(**common)
+    # A code the API page does not list: we cannot know what it means, so we stop.
+    return ProtocolError(**common)
+
+
+def error_for_response(status: int | None, retry_after: str | None, body: bytes, *,
+                       url: str | None, scrub=lambda text: text) -> DigitaleFactuurError | None:
+    """The error an answer means, or None for a success to be parsed.
+
+    An `NNN message` body decides whatever the HTTP status (the API sends its errors with 200);
+    without one, a real HTTP error status means the same code. A redirect is never followed:
+    it would send the access code, in the path, to wherever it points. `scrub` removes the access
+    code from the server's message before it is kept.
+    """
+    if status is not None and 300 <= status < 400:
+        return ProtocolError(code=status, url=url, detail=f"doorverwijzing (HTTP {status})")
+    if is_error_body(body):
+        code, message = parse_error(body)
+        return error_for_code(code, url=url, detail=scrub(message), retry_after=retry_after)
+    if status is not None and status >= 400:
+        return error_for_code(status, url=url, detail=f"HTTP {status}", retry_after=retry_after)
+    if status is not None and 200 <= status < 300:
+        return None
+    return ProtocolError(code=status, url=url, detail=f"HTTP {status}")

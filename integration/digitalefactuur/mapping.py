@@ -1,0 +1,391 @@
+"""Relation <-> DfKlant: one declared table per relation kind, held against shared/mapping.md.
+
+Each table row is `Row(relation_field, klant_element, converter, direction)`. "both" rows are the
+compared shape: export sends them, import writes them, and the sync engine compares both sides
+in that shape. "import" rows travel one way only (the postal address of an organisation, which
+DigitaleFactuur's single address fills on import) and are therefore never compared: they can
+never make a record look changed.
+
+Values are compared in one canonical form (`canonical_klant`): IBAN, BIC and BTW compacted and
+upper-cased, a Dutch postcode as `1234 AB`, a country as its Dutch name. A value that is not
+valid is still synchronised as it is, with a warning: the administrator, not the connector,
+decides what is right (mapping.md, "Values").
+
+Canonicalising is pure, so it is cached per value (the stdnum checks as (valid, form) pairs, the
+Dutch country names) and per klant for a few records (`canonical_klant`); warnings are never
+cached, they are translated at each call. `clear_caches` empties them at the start of each run.
+`raw_klant_hash` and `raw_relation_hash` digest unmapped values for the link's shortcut (plan.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_countries import countries
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.eu import vat as stdnum_vat
+
+from integration.crm import validation
+from integration.crm.models import Relation
+
+from .schema import FIELD_NAMES, DfKlant
+
+LinkKind = Literal["debtor", "creditor"]
+DEBTOR: LinkKind = "debtor"
+CREDITOR: LinkKind = "creditor"
+
+#: DigitaleFactuur's `type` for each kind of link, and the CRM field holding its number.
+KLANT_TYPE = {DEBTOR: "debiteur", CREDITOR: "crediteur"}
+NUMBER_FIELD = {DEBTOR: "debtor_number", CREDITOR: "creditor_number"}
+#: Without a `type`, the first digit of the relatienummer decides (the seed: 1xxx, 2xxx).
+FIRST_DIGIT = {"1": DEBTOR, "2": CREDITOR}
+#: Bound of each value-level cache: a value is reused mostly within its own record (both
+#: sides, both fingerprints, the diff), so a few thousand entries get nearly every hit while
+#: memory stays flat in N (tests/sync/test_efficiency.py).
+VALUE_CACHE_SIZE = 4096
+_VALUE_CACHES: list = []  # the per-converter caches, for `clear_caches`
+
+
+@dataclass(frozen=True)
+class Converter:
+    """How one value crosses: `canonical` for comparing, `to_crm` for writing the CRM."""
+
+    canonical: Callable[[str, DfKlant], str]
+    to_crm: Callable[[str, DfKlant], tuple[str, str | None]]  # (value, warning or None)
+
+
+def _strip(value: str, klant: DfKlant) -> str:
+    # Only the ends: inner spacing is the author's (and must survive a round trip unchanged).
+    return value.strip()
+
+
+def _as_is(value: str, klant: DfKlant) -> tuple[str, str | None]:
+    return _strip(value, klant), None
+
+
+def _checked(compact: Callable[[str], str], normalise: Callable[..., str], label: str,
+             *extra: Callable[[DfKlant], str]) -> Converter:
+    """A value with a known format: compacted for comparing, validated (but kept) on import."""
+
+    # stdnum's validation is the costliest step of the mapping and each value is checked on
+    # both sides and for every fingerprint; the outcome depends on the value (and the country)
+    # only. (valid?, form) pairs are cached, never a message: warnings are translated per call.
+    @functools.lru_cache(maxsize=VALUE_CACHE_SIZE)
+    def check(value: str, *args: str) -> tuple[bool, str]:
+        try:
+            return True, normalise(value, *args)
+        except ValidationError:
+            try:
+                return False, compact(value)
+            except Exception:  # stdnum's compact is total in practice; stay safe on odd input
+                return False, value
+
+    _VALUE_CACHES.append(check)
+
+    def canonical(value: str, klant: DfKlant) -> str:
+        value = _strip(value, klant)
+        if not value:
+            return ""
+        return check(value, *(get(klant) for get in extra))[1]
+
+    def to_crm(value: str, klant: DfKlant) -> tuple[str, str | None]:
+        value = _strip(value, klant)
+        if not value:
+            return "", None
+        valid, form = check(value, *(get(klant) for get in extra))
+        if valid:
+            return form, None
+        warning = _("%(label)s '%(value)s' is niet geldig; overgenomen zoals het is.") % {
+            "label": label, "value": value}
+        return form, warning
+
+    return Converter(canonical, to_crm)
+
+
+# django-countries looks a name up by translating every country's name (some 2 ms a call, a
+# dozen calls per klant); the answer depends on the value only, and accounts use few countries.
+@functools.lru_cache(maxsize=4096)
+def _country_code(value: str) -> str:
+    """ISO code for a Dutch name, an English name or an ISO code, in any case; '' if unknown."""
+    value = value.strip()
+    if not value:
+        return ""
+    return (countries.by_name(value, language="nl") or countries.by_name(value)
+            or countries.alpha2(value) or "")
+
+
+# The language is always Dutch, so the name depends on the code only (a plain str is cached,
+# never a lazy translation).
+@functools.lru_cache(maxsize=1024)
+def dutch_country_name(code: str) -> str:
+    if not code:
+        return ""
+    with translation.override("nl"):
+        return str(countries.name(code))
+
+
+def _country_canonical(value: str, klant: DfKlant) -> str:
+    code = _country_code(value)
+    return dutch_country_name(code) if code else _strip(value, klant)
+
+
+def _country_to_crm(value: str, klant: DfKlant) -> tuple[str, str | None]:
+    if not value.strip():
+        return "", None
+    code = _country_code(value)
+    if code:
+        return code, None
+    return "", _("Land '%(value)s' is onbekend; het land is leeg gelaten.") % {"value": value}
+
+
+def _country_of(klant: DfKlant) -> str:
+    return _country_code(klant.land)
+
+
+TEXT = Converter(_strip, _as_is)
+COUNTRY = Converter(_country_canonical, _country_to_crm)
+def clear_caches() -> None:
+    """Forget every cached value: each run starts cold, so one run's values never outlive it."""
+    for cached in _VALUE_CACHES:
+        cached.cache_clear()
+    canonical_klant.cache_clear()
+
+
+IBAN = _checked(stdnum_iban.compact, lambda v: validation.normalise_iban(v), "IBAN")
+BIC = _checked(stdnum_bic.compact, lambda v: validation.normalise_bic(v), "BIC")
+VAT = _checked(stdnum_vat.compact, lambda v: validation.normalise_vat(v), _("Btw-nummer"))
+POSTCODE = _checked(lambda v: v.strip().upper(), validation.normalise_postcode, _("Postcode"),
+                    _country_of)
+
+
+@dataclass(frozen=True)
+class Row:
+    relation_field: str
+    element: str
+    converter: Converter = TEXT
+    direction: Literal["both", "import"] = "both"
+
+
+# shared/mapping.md, "Relation is an organisation", row by row.
+ORGANISATION_TABLE: tuple[Row, ...] = (
+    Row("organisation_name", "naam"),                      # Gegevens - Organisatienaam
+    Row("invoice_street", "adres"),                        # Financieel - Factuur - Straat
+    Row("invoice_postcode", "postcode", POSTCODE),         # Financieel - Factuur - Postcode
+    Row("invoice_city", "plaats"),                         # Financieel - Factuur - Plaats
+    Row("invoice_country", "land", COUNTRY),               # Financieel - Factuur - Land
+    Row("postal_street", "adres", TEXT, "import"),         # Communicatie - Post - Straat
+    Row("postal_postcode", "postcode", POSTCODE, "import"),  # Communicatie - Post - Postcode
+    Row("postal_city", "plaats", TEXT, "import"),          # Communicatie - Post - Plaats
+    Row("postal_country", "land", COUNTRY, "import"),      # Communicatie - Post - Land
+    Row("fax", "faxnummer"),                               # Communicatie - Fax
+    # Financieel - Administratie - Debiteurnummer / Crediteurnummer: see `number_row`.
+    Row("iban", "iban", IBAN),                             # Financieel - Bank - IBAN
+    Row("bic", "bic", BIC),                                # Financieel - Bank - BIC
+    Row("coc_number", "kvk_nummer"),                       # Overige - Identificatie - Nummer
+    Row("vat_number", "btw_nummer", VAT),                  # Financieel - Administratie - BTW
+)
+
+# shared/mapping.md, "Relation is a person" (the seed's table ends after BIC: no KvK, no BTW).
+PERSON_TABLE: tuple[Row, ...] = (
+    Row("surname", "naam"),                                # Gegevens - Achternaam
+    Row("private_street", "adres"),                        # Privé adres - Straat
+    Row("private_postcode", "postcode", POSTCODE),         # Privé adres - Postcode
+    Row("private_city", "plaats"),                         # Privé adres - Plaats
+    Row("private_country", "land", COUNTRY),               # Privé adres - Land
+    Row("private_fax", "faxnummer"),                       # Privé adres - Fax
+    Row("iban", "iban", IBAN),                             # Financieel - Bank - IBAN
+    Row("bic", "bic", BIC),                                # Financieel - Bank - BIC
+)
+
+TABLES = {Relation.Kind.ORGANISATION: ORGANISATION_TABLE, Relation.Kind.PERSON: PERSON_TABLE}
+
+
+def number_row(kind: LinkKind) -> Row:
+    """Debiteurnummer for a debtor, Crediteurnummer for a creditor: both are `relatienummer`."""
+    return Row(NUMBER_FIELD[kind], "relatienummer")
+
+
+@functools.cache
+def compared_elements(relation_kind: str) -> tuple[str, ...]:
+    """The elements both sides are compared on: "both" rows plus relatienummer and type."""
+    rows = (r for r in TABLES[relation_kind] if r.direction == "both")
+    return ("relatienummer", "type", *(r.element for r in rows))
+
+
+def _lower_type(value: str, klant: DfKlant) -> str:
+    return value.strip().lower()
+
+
+@functools.cache
+def _canonical_functions(relation_kind: str) -> tuple[tuple[str, Callable], ...]:
+    """(element, canonical function) of the compared shape, looked up once per kind."""
+    by_element = {r.element: r.converter.canonical for r in TABLES[relation_kind]
+                  if r.direction == "both"}
+    by_element["type"] = _lower_type
+    return tuple((e, by_element.get(e, _strip)) for e in compared_elements(relation_kind))
+
+
+def classify(klant: DfKlant) -> tuple[LinkKind | None, str]:
+    """Debtor or creditor by `type`, else by the first digit; (None, reason) when neither."""
+    klant_type = klant.type.strip().lower()
+    for kind, name in KLANT_TYPE.items():
+        if klant_type == name:
+            return kind, ""
+    if klant_type:
+        return None, _("Onbekend type '%(type)s'; alleen debiteur en crediteur worden "
+                       "gesynchroniseerd.") % {"type": klant.type}
+    number = klant.relatienummer.strip()
+    if number[:1] in FIRST_DIGIT:
+        return FIRST_DIGIT[number[:1]], ""
+    return None, _("Geen type en het relatienummer '%(number)s' begint niet met 1 (debiteur) "
+                   "of 2 (crediteur).") % {"number": number}
+
+
+# A klant is read once per run but compared several times while its record is decided (its
+# fingerprint, the diff of the log): the canonical shape is a pure function of the (frozen)
+# klant's values. A cached key keeps the whole klant alive, so the cache spans a few records,
+# not a run (memory stays flat in N).
+@functools.lru_cache(maxsize=256)
+def canonical_klant(klant: DfKlant, relation_kind: str) -> DfKlant:
+    """The klant in the compared shape: only compared elements, each in canonical form.
+
+    The shape is a fixed point: the canonical shape of a canonical shape is itself (compacting,
+    trimming and naming a country are idempotent), which is what lets `shape_fingerprint`
+    digest a shape without canonicalising it again.
+    """
+    values = {e: canonical(getattr(klant, e), klant)
+              for e, canonical in _canonical_functions(relation_kind)}
+    return DfKlant(id=klant.id.strip(), **values)
+
+
+def shape_fingerprint(shape: DfKlant, relation_kind: str) -> str:
+    """The digest of a shape that is already canonical (see `canonical_klant`)."""
+    text = "\x1f".join(f"{e}={getattr(shape, e)}" for e in compared_elements(relation_kind))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(klant: DfKlant, relation_kind: str) -> str:
+    """A digest of the compared shape; equal fingerprints mean nothing to send or write."""
+    return shape_fingerprint(canonical_klant(klant, relation_kind), relation_kind)
+
+
+#: Part of every raw hash: bump it when a mapping rule changes, so links stored under the old
+#: rules fall back to the full comparison instead of trusting a hash of unmapped values.
+RAW_HASH_VERSION = "1"
+
+
+def _raw_digest(values) -> str:
+    text = "\x1f".join(values)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def raw_klant_hash(klant: DfKlant) -> str:
+    """A cheap digest of the klant exactly as received (every element, nothing canonicalised).
+
+    Equal raw values mean an equal fingerprint, so the link's `received_raw_hash` answers
+    "did DigitaleFactuur change?" without mapping anything; unequal ones prove nothing (a
+    spelling difference), and the full comparison decides.
+    """
+    return _raw_digest((RAW_HASH_VERSION, *(getattr(klant, name) for name in FIELD_NAMES)))
+
+
+def raw_relation_hash(relation: Relation, kind: LinkKind) -> str:
+    """A cheap digest of every relation field `to_klant` reads for this kind, unmapped."""
+    table = TABLES[relation.kind]
+    values = (str(getattr(relation, row.relation_field) or "") for row in table
+              if row.direction == "both")
+    return _raw_digest((RAW_HASH_VERSION, str(relation.kind), kind,
+                        getattr(relation, NUMBER_FIELD[kind]), *values))
+
+
+@dataclass
+class Export:
+    """A relation mapped for DigitaleFactuur: the klant, the elements to send, the warnings."""
+
+    klant: DfKlant
+    elements: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
+    #: `fingerprint(klant)`, computed from the shape once.
+    fingerprint: str = ""
+
+
+def to_klant(relation: Relation, kind: LinkKind, klant_id: str = "") -> Export:
+    """The relation as a `debiteur` or `crediteur` klant: only the invoice (or private) address.
+
+    The elements to send are the compared ones: in an update, elements not sent are left as they
+    are in DigitaleFactuur, so a person's KvK and BTW there are never cleared by us.
+    """
+    table = TABLES[relation.kind]
+    values = {"relatienummer": getattr(relation, NUMBER_FIELD[kind]).strip(),
+              "type": KLANT_TYPE[kind]}
+    for row in table:
+        if row.direction == "both":
+            values[row.element] = str(getattr(relation, row.relation_field) or "")
+    # The CRM stores an ISO code; DigitaleFactuur shows the Dutch name.
+    if "land" in values:
+        values["land"] = dutch_country_name(values["land"])
+    raw = DfKlant(id=klant_id, **values)
+    shape = canonical_klant(raw, relation.kind)
+    klant = replace(shape, id=klant_id)
+    warnings = []
+    for row in table:
+        if row.direction == "both" and row.converter is not TEXT and row.element != "land":
+            _value, warning = row.converter.to_crm(getattr(raw, row.element), raw)
+            if warning:
+                warnings.append(warning)
+    return Export(klant=klant, elements=compared_elements(relation.kind), warnings=warnings,
+                  fingerprint=shape_fingerprint(shape, relation.kind))
+
+
+@dataclass
+class Import:
+    """What writing a klant into a relation changes: {field: (old, new)} and the warnings."""
+
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@functools.cache
+def _max_length(relation_field: str) -> int | None:
+    return Relation._meta.get_field(relation_field).max_length
+
+
+def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
+    """Write the klant's values into the (unsaved) relation; the caller saves, in bulk.
+
+    A value longer than the CRM's field is an error for this record, never cut silently.
+    """
+    result = Import()
+    rows = (*TABLES[relation.kind], number_row(kind))
+    for row in rows:
+        new, warning = row.converter.to_crm(getattr(klant, row.element), klant)
+        if warning and warning not in result.warnings:
+            result.warnings.append(warning)
+        max_length = _max_length(row.relation_field)
+        if max_length and len(new) > max_length:
+            result.errors.append(
+                _("%(element)s is langer dan %(max)s tekens (%(length)s); pas het aan in "
+                  "DigitaleFactuur.") % {"element": row.element, "max": max_length,
+                                          "length": len(new)})
+            continue
+        old = str(getattr(relation, row.relation_field) or "")
+        if old != new:
+            result.changes[row.relation_field] = (old, new)
+            setattr(relation, row.relation_field, new)
+    return result
+
+
+def klant_diff(old: DfKlant, new: DfKlant, relation_kind: str) -> dict[str, tuple[str, str]]:
+    """{element: (old, new)} for the compared elements that differ (the log's field diff)."""
+    old_c, new_c = canonical_klant(old, relation_kind), canonical_klant(new, relation_kind)
+    return {e: (getattr(old_c, e), getattr(new_c, e)) for e in compared_elements(relation_kind)
+            if getattr(old_c, e) != getattr(new_c, e)}

@@ -1,0 +1,230 @@
+"""The connector's settings: one row, as on the "DigitaleFactuur koppeling" screen.
+
+`DigitaleFactuurSettings.load()` returns the single row (pk 1), creating it with the defaults of
+the manual: nothing active, debtors and creditors as organisations, relation types Klant and
+Leverancier, every hour.
+
+The Toegangscode is stored as a Fernet token only (`crypto.py`). The options unlock after a
+successful "Koppeling testen" and stay unlocked only while the account id and code are the ones
+that were tested: the row keeps an HMAC of those credentials (`tested_fingerprint`), so any
+change, through the screen, the CLI or the database, locks them again without anybody having to
+remember to. Every save keeps the django-q2 schedule in step (`schedule.ensure_schedule`) in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+
+SINGLETON_PK = 1
+
+account_id_validator = RegexValidator(
+    r"^\d{1,20}$",
+    _("Het Account-id bestaat alleen uit cijfers, bijvoorbeeld 10001. Je vindt het in "
+      "DigitaleFactuur onder Bedrijf > Instellingen > API."),
+    code="account_id",
+)
+
+
+class RelationKind(models.TextChoices):
+    # The same values as crm.Relation.Kind, so the engine can hand them over unchanged.
+    ORGANISATION = "organisation", _("Organisatie")
+    PERSON = "person", _("Persoon")
+
+
+INTERVAL_CHOICES = [
+    (15, _("elke 15 minuten")),
+    (30, _("elke 30 minuten")),
+    (60, _("elk uur")),
+    (120, _("elke 2 uur")),
+    (240, _("elke 4 uur")),
+    (480, _("elke 8 uur")),
+    (1440, _("elke 24 uur")),
+]
+DEFAULT_INTERVAL = 60
+
+DEFAULT_DEBTOR_TYPE = "Klant"
+DEFAULT_CREDITOR_TYPE = "Leverancier"
+
+
+def _relation_type_named(name: str):
+    from integration.crm.models import RelationType
+
+    return RelationType.objects.filter(name=name).first()
+
+
+class DigitaleFactuurSettings(models.Model):
+    active = models.BooleanField(_("Koppeling activeren"), default=False)
+    account_id = models.CharField(_("Account-id"), max_length=20, blank=True,
+                                  validators=[account_id_validator])
+    # Ciphertext only; `access_code` decrypts it.
+    access_code_encrypted = models.TextField(_("toegangscode (versleuteld)"), blank=True,
+                                             editable=False)
+    # HMAC of account id + code as they were when a test succeeded ("" = never / locked again).
+    tested_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    last_test_at = models.DateTimeField(_("laatste test"), null=True, blank=True)
+    last_test_ok = models.BooleanField(_("laatste test geslaagd"), null=True, blank=True)
+    last_test_message = models.TextField(_("uitkomst laatste test"), blank=True)
+
+    debtors_enabled = models.BooleanField(_("debiteuren aanmaken en bijwerken in PerfectView"),
+                                          default=False)
+    debtors_kind = models.CharField(_("debiteuren aanmaken als"), max_length=12,
+                                    choices=RelationKind.choices,
+                                    default=RelationKind.ORGANISATION)
+    # PROTECT: a relation type in use by the connector cannot vanish from under it unnoticed.
+    debtor_relation_type = models.ForeignKey(
+        "crm.RelationType", verbose_name=_("relatietype debiteuren"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+")
+    creditors_enabled = models.BooleanField(
+        _("crediteuren aanmaken en bijwerken in PerfectView"), default=False)
+    creditors_kind = models.CharField(_("crediteuren aanmaken als"), max_length=12,
+                                      choices=RelationKind.choices,
+                                      default=RelationKind.ORGANISATION)
+    creditor_relation_type = models.ForeignKey(
+        "crm.RelationType", verbose_name=_("relatietype crediteuren"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="+")
+    push_enabled = models.BooleanField(_("DigitaleFactuur bijwerken vanuit PerfectView"),
+                                       default=False)
+    interval_minutes = models.PositiveSmallIntegerField(
+        _("synchroniseren"), choices=INTERVAL_CHOICES, default=DEFAULT_INTERVAL)
+
+    updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("DigitaleFactuur koppeling")
+        verbose_name_plural = _("DigitaleFactuur koppeling")
+        # Access goes through the Digitale Factuur right, not per-model permissions.
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=SINGLETON_PK),
+                                   name="digitalefactuur_settings_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("DigitaleFactuur koppeling"))
+
+    def save(self, *args, **kwargs) -> None:
+        # One transaction for the row and its schedule: they never disagree.
+        from .schedule import ensure_schedule
+
+        self.pk = SINGLETON_PK
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            ensure_schedule(self)
+
+    # --- the one row ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls) -> DigitaleFactuurSettings:
+        """The settings row, created with the manual's defaults on first use."""
+        found = cls.objects.filter(pk=SINGLETON_PK).first()
+        if found is not None:
+            return found
+        with transaction.atomic():
+            found, _created = cls.objects.get_or_create(
+                pk=SINGLETON_PK,
+                defaults={
+                    "debtor_relation_type": _relation_type_named(DEFAULT_DEBTOR_TYPE),
+                    "creditor_relation_type": _relation_type_named(DEFAULT_CREDITOR_TYPE),
+                })
+        return found
+
+    # --- the access code -----------------------------------------------------------------------
+
+    @property
+    def has_access_code(self) -> bool:
+        return bool(self.access_code_encrypted)
+
+    @property
+    def access_code(self) -> str:
+        """The plaintext code ("" when none is stored); raises crypto.DecryptionError."""
+        if not self.access_code_encrypted:
+            return ""
+        return crypto.decrypt(self.access_code_encrypted)
+
+    def set_access_code(self, code: str) -> None:
+        """Store `code` (trimmed) encrypted, or remove it when empty; locks the options again."""
+        code = (code or "").strip()
+        self.access_code_encrypted = crypto.encrypt(code) if code else ""
+        self.lock_options()
+
+    def reencrypt(self) -> bool:
+        """Encrypt the stored code again with the newest key; True when there was one."""
+        if not self.access_code_encrypted:
+            return False
+        self.access_code_encrypted = crypto.rotate(self.access_code_encrypted)
+        return True
+
+    # --- the lock on the options ---------------------------------------------------------------
+
+    def credentials_fingerprint(self) -> str:
+        """HMAC (keyed by SECRET_KEY) of the current account id and code; "" when incomplete."""
+        try:
+            code = self.access_code
+        except crypto.DecryptionError:
+            return ""
+        if not (self.account_id and code):
+            return ""
+        value = f"{self.account_id}\x00{code}"
+        return salted_hmac("integration.digitalefactuur.credentials", value,
+                           algorithm="sha256").hexdigest()
+
+    @property
+    def options_unlocked(self) -> bool:
+        """True only while the account id and code are the ones of the last successful test."""
+        if not self.tested_fingerprint:
+            return False
+        current = self.credentials_fingerprint()
+        return bool(current) and constant_time_compare(current, self.tested_fingerprint)
+
+    def lock_options(self) -> None:
+        self.tested_fingerprint = ""
+
+    def lock_reason(self) -> str:
+        """Why the options are locked, in Dutch, for the screen and the CLI ("" when unlocked)."""
+        if self.options_unlocked:
+            return ""
+        if not (self.account_id and self.has_access_code):
+            return str(_("Vul het Account-id en de toegangscode in en test de koppeling; daarna "
+                         "kun je deze opties kiezen."))
+        if self.last_test_ok is None:
+            return str(_("Test eerst de koppeling; na een geslaagde test kun je deze opties "
+                         "kiezen."))
+        if self.last_test_ok is False:
+            return str(_("De laatste test van de koppeling is mislukt. Los het probleem op en "
+                         "test de koppeling opnieuw; daarna kun je deze opties kiezen."))
+        return str(_("Het Account-id of de toegangscode is gewijzigd sinds de laatste geslaagde "
+                     "test. Test de koppeling opnieuw; daarna kun je deze opties weer kiezen."))
+
+    def record_test(self, ok: bool, message: str, at, *, lock: bool | None = None) -> None:
+        """Remember a test's outcome; a success unlocks the options for these credentials.
+
+        A failure locks them again (`lock` defaults to `not ok`), except when the caller says
+        the failure says nothing about the credentials (service down, timeout): pressing
+        "Koppeling testen" during an outage must not switch off a working schedule.
+        """
+        self.last_test_at = at
+        self.last_test_ok = ok
+        self.last_test_message = message
+        if ok:
+            self.tested_fingerprint = self.credentials_fingerprint()
+        elif lock if lock is not None else True:
+            self.tested_fingerprint = ""
+
+    # --- the way out ---------------------------------------------------------------------------
+
+    def client(self, **overrides):
+        """A DigitaleFactuurClient for these credentials (DIGITALEFACTUUR_* settings apply)."""
+        from .client import DigitaleFactuurClient
+
+        return DigitaleFactuurClient.from_settings(self.account_id, self.access_code, **overrides)
+
+
+from .links import DfLink, PendingPush  # noqa: E402, F401  (the sync engine's models)

@@ -1,0 +1,96 @@
+"""The POSTs that start runs: "Koppeling uitvoeren", "Voorbeeld", "Fouten opnieuw proberen".
+
+POST only (with CSRF), gated by the Digitale Factuur right, answered with a redirect to the run's
+page in the sync log (post/redirect/get). Each is idempotent while a run is open: a second click,
+a double click, or a click in a second tab opens the run already queued or running and queues
+nothing (`sync.request_run` and `runs.request_*` decide that under a row lock).
+
+When no run may start (connector inactive, untested, nothing chosen) nothing is queued and the
+settings screen says why: the button there is disabled with the same reason, so this only
+happens with a page that was open while the settings changed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from integration.connectors.models import SyncRun
+from integration.rights.access import RightRequiredMixin
+from integration.rights.catalogue import DIGITALE_FACTUUR
+
+from . import runs, sync
+from .models import DigitaleFactuurSettings
+
+
+class _RunPost(RightRequiredMixin, View):
+    required_right = DIGITALE_FACTUUR
+    http_method_names = ["post"]
+
+    def refused(self, request, df):
+        reason = runs.refusal(df, request.user)
+        if reason:
+            messages.error(request, _("Er is geen run gestart: %(reason)s") % {"reason": reason})
+            return redirect("digitalefactuur:settings")
+        return None
+
+
+@method_decorator(never_cache, name="dispatch")
+class RunNowView(_RunPost):
+    """"Koppeling uitvoeren": queue a full run now, or open the one under way."""
+
+    def post(self, request):
+        df = DigitaleFactuurSettings.load()
+        refused = self.refused(request, df)
+        if refused is not None:
+            return refused
+        run, created = sync.request_run(df.pk, trigger=SyncRun.Trigger.MANUAL,
+                                        user=request.user)
+        if created:
+            messages.success(request, _("De synchronisatie staat in de wachtrij en begint zo."))
+        else:
+            messages.info(request, _("Er loopt al een synchronisatie; er is geen tweede "
+                                     "gestart. Hier zie je de voortgang."))
+        return redirect(runs.run_url(run))
+
+
+@method_decorator(never_cache, name="dispatch")
+class PreviewView(_RunPost):
+    """"Voorbeeld": queue a dry run and open its page."""
+
+    def post(self, request):
+        df = DigitaleFactuurSettings.load()
+        refused = self.refused(request, df)
+        if refused is not None:
+            return refused
+        preview, created = runs.request_preview(df, request.user)
+        if not created:
+            messages.info(request, _("Er wordt al een voorbeeld gemaakt; hier zie je het."))
+        return redirect(runs.run_url(preview))
+
+
+@method_decorator(never_cache, name="dispatch")
+class RetryView(_RunPost):
+    """"Fouten opnieuw proberen": a run limited to the relations whose export failed."""
+
+    def post(self, request, pk):
+        source = get_object_or_404(SyncRun, pk=pk, connector=sync.CONNECTOR, dry_run=False)
+        df = DigitaleFactuurSettings.load()
+        refused = self.refused(request, df)
+        if refused is not None:
+            return refused
+        retry, created = runs.request_retry(df, source, request.user)
+        if retry is None:
+            messages.warning(request, _("Deze run heeft geen mislukte relaties die opnieuw naar "
+                                        "DigitaleFactuur kunnen worden gestuurd."))
+            return redirect(runs.run_url(source))
+        if created:
+            messages.success(request, _("De relaties met fouten worden opnieuw geprobeerd."))
+        else:
+            messages.info(request, _("Er loopt al een synchronisatie; er is geen tweede "
+                                     "gestart. Probeer de fouten opnieuw als die klaar is."))
+        return redirect(runs.run_url(retry))

@@ -1,0 +1,11 @@
+"""Answers for other parts of the product that must not know the connector's models.
+
+`is_active` is named by the Koppelingen page's registry (integration/connectors/registry.py).
+"""
+
+
+def is_active() -> bool:
+    """True when "Koppeling activeren" is ticked; reads without creating the settings row."""
+    from .models import DigitaleFactuurSettings
+
+    return DigitaleFactuurSettings.objects.filter(active=True).exists()

@@ -1,0 +1,278 @@
+"""The sync engine: one run of the connector, from the lock to the final status.
+
+`run(settings_id, trigger)` reads as its steps (STYLE.md, 8):
+
+1. open the run record (a queued one handed over by `request_run`, or a new one);
+2. refuse quietly (status "overgeslagen", with the reason) when the connector is not active and
+   tested, or when another run holds the lock (`integration.connectors.locks`); a run still marked
+   "bezig" while we hold the lock belonged to a worker that died: it becomes "afgebroken";
+3. one DigitaleFactuur client for the whole run;
+4. the import phase (`importer.py`) when Debiteuren and/or Crediteuren are on, page by page;
+5. the export phase (`exporter.py`) when Bijwerken is on, in chunks of relations;
+6. the outcome: "geslaagd", "met fouten" (some records failed, each an event), or "mislukt"
+   (credentials refused, an answer we cannot trust, or DigitaleFactuur unreachable: the page
+   could not be read, or three records in a row failed for it).
+
+A change push is a run limited to some relations (`relation_ids`): export only, no paging
+through DigitaleFactuur.
+
+A dry run ("Voorbeeld", `--dry-run`) computes everything and writes nothing anywhere: no POST to
+DigitaleFactuur (lookups by number are reads and do happen), no relation, no link, no lock, no run
+record. Its `SyncRun` is an unsaved object with `dry_run=True` whose `preview` holds the unsaved
+events it would have written, each with its field diff (old -> new).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integration.connectors import locks
+from integration.connectors.models import SyncEvent, SyncRun
+
+from .errors import DigitaleFactuurError
+
+logger = logging.getLogger(__name__)
+
+CONNECTOR = "digitalefactuur"
+LOCK_NAME = "digitalefactuur-sync"
+RUN_TASK = "integration.digitalefactuur.tasks.run_sync"
+TASK_GROUP = "digitalefactuur"
+#: Records failing in a row because DigitaleFactuur is unreachable before the run gives up.
+MAX_UNAVAILABLE_IN_A_ROW = 3
+#: Seconds between two progress writes within a phase (the progress bar polls about as often).
+PROGRESS_INTERVAL = 0.5
+
+Status = SyncRun.Status
+
+
+class RunFailed(Exception):
+    """The run cannot go on; the message is the run's."""
+
+
+@dataclass
+class RunContext:
+    """What the phases share: the run, the settings, the client, and the run's bookkeeping."""
+
+    run: SyncRun
+    settings: object
+    client: object
+    lock: locks.HeldLock | None
+    dry_run: bool = False
+    relation_ids: list[int] | None = None
+    on_progress: Callable[[SyncRun], None] | None = None
+    errors: int = 0
+    unavailable_in_a_row: int = 0
+    preview: list[SyncEvent] = field(default_factory=list)
+    _progress_written: float = field(default=float("-inf"), repr=False)
+
+    def count(self, direction: str, action: str) -> None:
+        self.run.count(str(direction), str(action))
+
+    def progress(self, *, phase: str | None = None, processed: int | None = None,
+                 total: int | None = None, final: bool = False) -> None:
+        """Update the progress fields; written at a new phase, at `final`, and otherwise at most
+        once per PROGRESS_INTERVAL seconds (a page can take milliseconds: a write per page
+        would cost more than the page)."""
+        if phase is not None:
+            self.run.phase = phase
+        if processed is not None:
+            self.run.processed = processed
+        if total is not None:
+            self.run.total = total
+        now = time.monotonic()
+        due = phase is not None or final or now - self._progress_written >= PROGRESS_INTERVAL
+        if due and not self.dry_run:
+            self.run.save(update_fields=["phase", "processed", "total", "counts"])
+            self._progress_written = now
+        if self.on_progress is not None:
+            self.on_progress(self.run)
+
+    def beat(self) -> None:
+        if self.lock is not None:
+            self.lock.heartbeat()
+
+    def failed_record(self, error: DigitaleFactuurError) -> None:
+        self.errors += 1
+        if error.action != "retry":
+            self.unavailable_in_a_row = 0
+            return
+        self.unavailable_in_a_row += 1
+        if self.unavailable_in_a_row >= MAX_UNAVAILABLE_IN_A_ROW:
+            raise RunFailed(_("DigitaleFactuur is niet bereikbaar: %(count)d records achter "
+                              "elkaar zijn mislukt. De synchronisatie is gestopt; de volgende "
+                              "run probeert het opnieuw. (%(error)s)") % {
+                "count": self.unavailable_in_a_row, "error": error})
+
+    def record_ok(self) -> None:
+        self.unavailable_in_a_row = 0
+
+
+def _settings(settings_id: int):
+    from .models import DigitaleFactuurSettings
+
+    return DigitaleFactuurSettings.objects.filter(pk=settings_id).first()
+
+
+def not_ready_reason(df) -> str:
+    """Why no run can happen now ("" when it can)."""
+    if df is None or not df.active:
+        return _("De koppeling met DigitaleFactuur is niet actief.")
+    if not df.options_unlocked:
+        return _("De koppeling is nog niet (opnieuw) getest; test eerst de koppeling.")
+    if not (df.debtors_enabled or df.creditors_enabled or df.push_enabled):
+        return _("Er is niets te synchroniseren: zet Debiteuren, Crediteuren of Bijwerken aan.")
+    return ""
+
+
+def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
+    run.status = status
+    run.message = message or run.message
+    run.finished_at = timezone.now()
+    if run.started_at is None:
+        run.started_at = run.finished_at
+    if not run.dry_run:
+        run.save()
+    return run
+
+
+def abandon_dead_runs(exclude_pk: int | None) -> int:
+    """Runs still "bezig" while we hold the lock: their worker died or lost the lock."""
+    # Previews ("Voorbeeld") take no lock, so a running preview is not a dead holder's run.
+    return (SyncRun.objects.filter(connector=CONNECTOR, status=Status.RUNNING, dry_run=False)
+            .exclude(pk=exclude_pk).update(
+                status=Status.ABORTED, finished_at=timezone.now(),
+                message=_("Afgebroken: het proces dat deze run uitvoerde is gestopt voordat de "
+                          "run klaar was. Een volgende run heeft het werk overgenomen.")))
+
+
+def _acquire(wait_seconds: float) -> locks.HeldLock | None:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        lock = locks.acquire(LOCK_NAME)
+        if lock is not None or time.monotonic() >= deadline:
+            return lock
+        time.sleep(0.5)
+
+
+def run(settings_id: int, trigger: str, *, run_id: int | None = None, dry_run: bool = False,
+        relation_ids: list[int] | None = None, wait_for_lock: float = 0,
+        on_progress: Callable[[SyncRun], None] | None = None) -> SyncRun:
+    """One sync run; returns its record (unsaved for a dry run). See the module docstring."""
+    sync_run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
+    # Only a queued run is taken on: a running one belongs to another worker (a task delivered
+    # twice must not touch it).
+    if sync_run is None or sync_run.status != Status.QUEUED:
+        sync_run = SyncRun(connector=CONNECTOR, trigger=trigger, dry_run=dry_run)
+    sync_run.preview = []
+    df = _settings(settings_id)
+    reason = not_ready_reason(df)
+    if reason:
+        return _finish(sync_run, Status.SKIPPED, reason)
+    lock = None
+    if not dry_run:
+        lock = _acquire(wait_for_lock)
+        if lock is None:
+            return _finish(sync_run, Status.SKIPPED, _(
+                "Overgeslagen: er loopt al een synchronisatie. Deze run is niet tegelijk "
+                "uitgevoerd; de lopende run of de volgende neemt de wijzigingen mee."))
+    sync_run.status, sync_run.started_at = Status.RUNNING, timezone.now()
+    sync_run.counts, sync_run.message = {}, ""
+    from . import mapping  # with the phases' modules: they need the apps loaded
+
+    mapping.clear_caches()
+    try:
+        if not dry_run:
+            sync_run.save()
+            abandon_dead_runs(sync_run.pk)
+        status, message = _phases(sync_run, df, lock, dry_run, relation_ids, on_progress)
+    except locks.LockLost:
+        status, message = Status.ABORTED, _("Afgebroken: deze run liep zo lang vast dat een "
+                                            "andere run de vergrendeling heeft overgenomen.")
+    finally:
+        if lock is not None:
+            lock.release()
+    return _finish(sync_run, status, message)
+
+
+def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str, str]:
+    ctx = None
+    try:
+        with df.client() as client:
+            ctx = RunContext(sync_run, df, client, lock, dry_run=dry_run,
+                             relation_ids=relation_ids, on_progress=on_progress)
+            ctx.preview = sync_run.preview
+            from . import exporter, importer
+
+            if relation_ids is None and (df.debtors_enabled or df.creditors_enabled):
+                importer.run_import(ctx)
+            if df.push_enabled:
+                exporter.run_export(ctx)
+    except RunFailed as failure:
+        return Status.FAILED, str(failure)
+    except DigitaleFactuurError as error:
+        # A halt (credentials refused, an untrustworthy answer), or a page that could not be
+        # read even after the client's retries: nothing more can be done in this run.
+        return Status.FAILED, str(error)
+    except locks.LockLost:
+        raise
+    except Exception:
+        # Our own bug must still end the run record, or it would stay "bezig" for ever.
+        logger.exception("DigitaleFactuur sync run %s failed unexpectedly", sync_run.pk)
+        return Status.FAILED, _("De synchronisatie is gestopt door een onverwachte fout; de "
+                                "beheerder kan de details in het serverlog vinden.")
+    if ctx.errors:
+        return Status.WITH_ERRORS, _("%(count)d record(s) konden niet worden gesynchroniseerd; "
+                                     "zie de gebeurtenissen.") % {"count": ctx.errors}
+    return Status.SUCCEEDED, ""
+
+
+# --- "Koppeling uitvoeren" ---------------------------------------------------------------------
+
+def is_dead(open_run: SyncRun) -> bool:
+    """An open run nobody will finish: running without a lock, or queued past any retry.
+
+    A preview takes no lock, so only its age can tell.
+    """
+    if open_run.status == Status.RUNNING and not open_run.dry_run:
+        return not locks.is_held(LOCK_NAME)
+    lost_after = timedelta(seconds=django_settings.SYNC_TASK_TIMEOUT + 300)
+    return open_run.queued_at < timezone.now() - lost_after
+
+
+def request_run(settings_id: int, trigger: str = SyncRun.Trigger.MANUAL,
+                user=None) -> tuple[SyncRun, bool]:
+    """Queue a full run, or return the one already queued or running: (run, created).
+
+    Atomic across processes: the settings row is locked while deciding, so two clicks at the
+    same moment give one run. A change push under way is not "the same run": a queued full run
+    waits for it (`tasks.run_sync` waits for the lock a while).
+    """
+    from django_q.tasks import async_task
+
+    from .models import DigitaleFactuurSettings
+
+    with transaction.atomic():
+        DigitaleFactuurSettings.objects.select_for_update().filter(pk=settings_id).exists()
+        open_runs = (SyncRun.objects.filter(connector=CONNECTOR, status__in=SyncRun.OPEN_STATUSES,
+                                            dry_run=False)
+                     .exclude(trigger=SyncRun.Trigger.CHANGE).order_by("-queued_at"))
+        for open_run in open_runs:
+            if not is_dead(open_run):
+                return open_run, False
+            _finish(open_run, Status.ABORTED, _("Afgebroken: deze run is nooit afgemaakt; "
+                                                "het proces is gestopt."))
+        new_run = SyncRun.objects.create(connector=CONNECTOR, trigger=trigger,
+                                         status=Status.QUEUED, requested_by=user)
+        transaction.on_commit(lambda: async_task(
+            RUN_TASK, settings_id, new_run.pk, task_name=f"digitalefactuur-run-{new_run.pk}",
+            group=TASK_GROUP))
+    return new_run, True

@@ -1,0 +1,165 @@
+"""The total deadline of one request: a watchdog that cuts a connection answering too slowly.
+
+Timeouts bound each socket read, not the exchange: a server that trickles a byte at a time
+(into the headers or the body) would hold us for hours. A watchdog shuts the socket of the
+request under way when its deadline passes; the blocked read then returns and the client ends
+the attempt as a Timeout. The connection is found through public hooks of urllib3: the pool
+classes of the PoolManager, the connection class of a pool, and the connection's `request`.
+
+The watchdog is one long-lived daemon thread per process, sleeping until the earliest armed
+deadline (a heap): starting a thread per request cost more than many a request on loopback.
+Arming and disarming take one lock; a disarmed watch can never be expired afterwards, so a
+connection back in the pool is never cut.
+
+Only `client.py` uses this module: it mounts `WatchedAdapter` on its session and wraps each
+request in `watch(seconds)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import urllib3.connection
+import urllib3.connectionpool
+from requests.adapters import HTTPAdapter
+
+_watched = threading.local()
+
+
+class Watch:
+    """The deadline of the request under way in this thread; `expired` once it has passed."""
+
+    __slots__ = ("armed", "connection", "expired", "reused")
+
+    def __init__(self):
+        self.connection = None
+        self.expired = False
+        self.armed = True
+        self.reused = False  # sent on a kept-alive connection that had served a request
+
+    def expire(self) -> None:
+        self.expired = True
+        sock = getattr(self.connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        """Disarm; call before the connection goes back to the pool, never cut a reused one."""
+        _watchdog.disarm(self)
+
+
+class _Watchdog:
+    """The process's one watchdog thread and the deadlines it watches."""
+
+    # Disarmed watches stay in the heap until they come up; past this many (and half the heap)
+    # the heap is rebuilt, so a long run of quick requests keeps it small.
+    _COMPACT_AFTER = 64
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()  # ties never compare two Watch objects
+        self._disarmed = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, current: Watch, seconds: float) -> None:
+        deadline = time.monotonic() + max(0.0, seconds)
+        with self._condition:
+            heapq.heappush(self._heap, (deadline, next(self._order), current))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="digitalefactuur-watchdog")
+                self._thread.start()
+            elif self._heap[0][2] is current:  # earlier than what the thread sleeps towards
+                self._condition.notify()
+
+    def disarm(self, current: Watch) -> None:
+        with self._condition:
+            if not current.armed:
+                return
+            current.armed = False
+            self._disarmed += 1
+            if self._disarmed > self._COMPACT_AFTER and self._disarmed * 2 > len(self._heap):
+                self._heap = [entry for entry in self._heap if entry[2].armed]
+                heapq.heapify(self._heap)
+                self._disarmed = 0
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                while self._heap and (not self._heap[0][2].armed or self._heap[0][0] <= now):
+                    _deadline, _order, due = heapq.heappop(self._heap)
+                    if due.armed:
+                        # Under the lock: `disarm` returning means this can no longer happen.
+                        due.armed = False
+                        due.expire()
+                    else:
+                        self._disarmed = max(0, self._disarmed - 1)
+                self._condition.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_watchdog = _Watchdog()
+
+
+def _after_fork() -> None:
+    # The thread (and maybe a held lock) stay behind in the parent: the child starts afresh.
+    global _watchdog
+    _watchdog = _Watchdog()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+@contextlib.contextmanager
+def watch(seconds: float) -> Iterator[Watch]:
+    """Arm the watchdog for the request made in this thread inside the block."""
+    current = _watched.current = Watch()
+    _watchdog.arm(current, seconds)
+    try:
+        yield current
+    finally:
+        current.cancel()
+        _watched.current = None
+
+
+class _WatchedRequest:
+    def request(self, *args, **kwargs):
+        current = getattr(_watched, "current", None)
+        if current is not None:
+            current.connection = self
+            current.reused = getattr(self, "_served", False)
+        self._served = True
+        return super().request(*args, **kwargs)
+
+
+class _HTTPConnection(_WatchedRequest, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedRequest, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' adapter whose connections make themselves known to the current `Watch`."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}

@@ -1,0 +1,108 @@
+"""The screens of the connector: "DigitaleFactuur koppeling" and its help page.
+
+Both are gated by the Digitale Factuur right (integration.rights.access). Every change is a POST
+with CSRF, answered with a redirect (post/redirect/get), so a reload never submits twice and a
+double submit only saves the same values twice.
+
+"Koppeling testen" is a submit button of the same form: what is typed is validated, tested, and
+saved together with the outcome, so a code typed once need not be typed again after a failed
+test. The network call happens before the transaction, which then only writes.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from integration.rights.access import RightRequiredMixin
+from integration.rights.catalogue import DIGITALE_FACTUUR
+
+from . import crypto, runs
+from .connection import run_connection_test
+from .forms import KoppelingForm
+from .models import DigitaleFactuurSettings
+
+TEST_ACTION = "test"
+
+
+class _Page(RightRequiredMixin):
+    required_right = DIGITALE_FACTUUR
+
+    def page_context(self, request, **extra) -> dict:
+        return {**admin.site.each_context(request), **extra}
+
+
+@method_decorator(never_cache, name="dispatch")
+class KoppelingView(_Page, View):
+    template_name = "digitalefactuur/koppeling.html"
+
+    def get(self, request):
+        df_settings = DigitaleFactuurSettings.load()
+        return self.render(request, KoppelingForm(instance=df_settings), df_settings)
+
+    def post(self, request):
+        testing = request.POST.get("action") == TEST_ACTION
+        df_settings = DigitaleFactuurSettings.load()
+        was_unlocked = df_settings.options_unlocked
+        form = KoppelingForm(request.POST, instance=df_settings, testing=testing)
+        if not form.is_valid():
+            messages.error(request, _("Niet opgeslagen: verbeter wat hieronder staat."))
+            return self.render(request, form, DigitaleFactuurSettings.load())
+
+        # The instance now holds the new values (and the new code, encrypted); nothing is
+        # written yet, so a failure anywhere below leaves the stored settings as they were.
+        df_settings = form.instance
+        outcome = run_connection_test(df_settings) if testing else None
+        df_settings.save()
+
+        if outcome is not None:
+            (messages.success if outcome.ok else messages.error)(request, outcome.message)
+        else:
+            messages.success(request, _("De instellingen van de DigitaleFactuur koppeling zijn "
+                                        "opgeslagen."))
+        if was_unlocked and not df_settings.options_unlocked and outcome is None:
+            messages.warning(request, _(
+                "Het Account-id of de toegangscode is gewijzigd: de opties zijn vergrendeld tot "
+                "de koppeling opnieuw met succes is getest."))
+        elif not df_settings.options_unlocked and outcome is None and df_settings.account_id \
+                and df_settings.has_access_code:
+            messages.info(request, _("Test de koppeling om de opties te kunnen kiezen."))
+        return redirect("digitalefactuur:settings")
+
+    def render(self, request, form, df_settings) -> TemplateResponse:
+        try:
+            df_settings.access_code  # noqa: B018  (only whether it can be read)
+            code_unreadable = False
+        except crypto.DecryptionError:
+            code_unreadable = True
+        context = self.page_context(
+            request,
+            title=_("DigitaleFactuur koppeling"),
+            form=form,
+            df_settings=df_settings,
+            locked=form.locked,
+            lock_reason=df_settings.lock_reason(),
+            code_unreadable=code_unreadable,
+            test_action=TEST_ACTION,
+            # "Koppeling uitvoeren", "Voorbeeld" and the log: run_views.py, runs.py.
+            run_panel=runs.run_panel(df_settings, request.user),
+        )
+        return TemplateResponse(request, self.template_name, context)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ApiHelpView(_Page, TemplateView):
+    """"Waar kan ik mijn API-gegevens vinden?": the manual's four steps."""
+
+    template_name = "digitalefactuur/api_help.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs),
+                **self.page_context(self.request, title=_("Waar kan ik mijn API-gegevens "
+                                                          "vinden?"))}

@@ -1,0 +1,51 @@
+"""The read-only overview at `/`: what arrived in "DigitaleFactuur", safely escaped."""
+
+import requests
+
+
+def test_the_overview_lists_klanten_with_escaped_names(sandbox):
+    """`&` and `<` in a name are shown as text, never interpreted as markup."""
+    # given
+    sandbox.add_klant(relatienummer="1001", type="debiteur", naam="Jansen & <script>Zonen",
+                      plaats="'s-Hertogenbosch", iban="NL91ABNA0417164300")
+
+    # when
+    response = requests.get(f"{sandbox.root_url}/", timeout=5)
+
+    # then
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<title>DigitaleFactuur sandbox</title>" in response.text
+    assert "Jansen &amp; &lt;script&gt;Zonen" in response.text
+    assert "<script>" not in response.text
+    assert "&#x27;s-Hertogenbosch" in response.text
+    for column in ("Relatienummer", "Type", "Naam / Bedrijf", "Adres", "Postcode", "Plaats",
+                   "Land", "IBAN", "BIC", "KvK", "BTW"):
+        assert f"<th>{column}</th>" in response.text
+
+
+def test_the_overview_pages_and_counts_and_never_shows_the_access_code(sandbox):
+    """With 250 klanten the page says how many there are and links to the next page."""
+    # given
+    sandbox.seed(250)
+
+    # when
+    first = requests.get(f"{sandbox.root_url}/", timeout=5).text
+    last = requests.get(f"{sandbox.root_url}/?account=10001&page=3", timeout=5).text
+
+    # then
+    assert "250 klanten; pagina 1 van 3" in first and "Volgende" in first
+    assert "pagina 3 van 3" in last and last.count("<tr><td>") == 50
+    assert sandbox.access_code not in first
+
+
+def test_an_inactive_account_is_marked(sandbox):
+    """Someone trying the 403 path sees on the page why the API refuses."""
+    # given
+    sandbox.set_account_active(False)
+
+    # when
+    page = requests.get(f"{sandbox.root_url}/", timeout=5).text
+
+    # then
+    assert "API-toegang inactief" in page
