@@ -1,0 +1,188 @@
+"""The change listener and the push: a relation saved in the CRM reaches DigitaleFactuur soon,
+bursts coalesce, and what the import wrote is never pushed back."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django_q.models import OrmQ
+
+from integration.connectors.models import SyncRun
+from integration.crm.models import Relation
+from integration.digitalefactuur import tasks
+from integration.digitalefactuur.links import PendingPush
+from tests.factories import OrganisationFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_an_import_does_not_echo_back(configure, df_sandbox, run_sync,
+                                      django_capture_on_commit_callbacks):
+    # given
+    df = configure(push=True)
+    df_sandbox.seed(5)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = run_sync(df)
+
+    # then
+    assert run.counts["import"]["aangemaakt"] >= 4
+    assert callbacks == []
+    assert not PendingPush.objects.exists() and not OrmQ.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ten_saves_are_one_pending_push_and_one_task(configure,
+                                                     django_capture_on_commit_callbacks):
+    # given
+    configure(push=True)
+    relation = OrganisationFactory(debtor_number="1001")
+    OrmQ.objects.all().delete()
+    PendingPush.objects.all().delete()
+
+    # when
+    for n in range(10):
+        with django_capture_on_commit_callbacks(execute=True):
+            relation.organisation_name = f"Naam {n}"
+            relation.save()
+
+    # then
+    assert PendingPush.objects.get().relation == relation
+    assert OrmQ.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_nothing_is_queued_while_bijwerken_is_off(configure,
+                                                  django_capture_on_commit_callbacks):
+    # given
+    configure(push=False)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        OrganisationFactory(debtor_number="1001")
+
+    # then
+    assert callbacks == [] and not PendingPush.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_push_task_sends_the_latest_state_once(configure, df_sandbox, run_sync, settings,
+                                                   django_capture_on_commit_callbacks):
+    # given
+    settings.SYNC_PUSH_DEBOUNCE = 0.1
+    df = configure(debtors=False, creditors=False, push=True)
+    relation = OrganisationFactory(debtor_number="1001", organisation_name="Eerst")
+    run_sync(df)
+    df_sandbox.reset_counters()
+    for n in range(10):
+        with django_capture_on_commit_callbacks(execute=True):
+            relation.organisation_name = f"Daarna {n}"
+            relation.save()
+
+    # when
+    run_ids = tasks.push_relations(df.pk)
+
+    # then
+    [push] = SyncRun.objects.filter(pk__in=run_ids)
+    assert push.trigger == "wijziging" and push.status == "geslaagd"
+    assert df_sandbox.klanten()[0]["naam"] == "Daarna 9"
+    assert df_sandbox.counters()["klant_updaten"] == 1
+    assert not PendingPush.objects.exists()
+
+
+@pytest.fixture
+def qcluster(df_sandbox):
+    """A real django-q2 worker process sharing this test's database file and the sandbox."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+           "DIGITALEFACTUUR_BASE_URL": df_sandbox.base_url, "SYNC_PUSH_DEBOUNCE": "0.5",
+           "Q_WORKERS": "1", "LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
+def test_a_burst_of_saves_arrives_in_digitalefactuur_as_one_update(configure, df_sandbox,
+                                                                   run_sync, qcluster):
+    """With the worker running: ten saves in a second become one klant_updaten, within seconds.
+    """
+    # given
+    configure(debtors=False, creditors=False, push=True)
+    relation = Relation.objects.create(kind="organisation", organisation_name="Eerst",
+                                       debtor_number="1001")
+    assert wait_until(lambda: any(k["naam"] == "Eerst" for k in df_sandbox.klanten()))
+    assert wait_until(lambda: not PendingPush.objects.exists())
+    time.sleep(0.5)
+    df_sandbox.reset_counters()
+
+    # when
+    for n in range(10):
+        relation.organisation_name = f"Gewijzigd {n}"
+        relation.save()
+        time.sleep(0.03)
+
+    # then
+    assert wait_until(lambda: df_sandbox.klanten()[0]["naam"] == "Gewijzigd 9")
+    time.sleep(1.5)  # anything still on its way would arrive now
+    counters = df_sandbox.counters()
+    assert counters["klant_updaten"] == 1 and counters["klant_aanmaken"] == 0
+    assert len(df_sandbox.klanten()) == 1
+
+
+@pytest.mark.django_db
+def test_a_save_that_changes_no_mapped_field_makes_no_run(configure, df_sandbox, run_sync,
+                                                         settings,
+                                                         django_capture_on_commit_callbacks):
+    # given
+    settings.SYNC_PUSH_DEBOUNCE = 0.05
+    df = configure(debtors=False, creditors=False, push=True)
+    relation = OrganisationFactory(debtor_number="1001")
+    run_sync(df)
+    runs_before = SyncRun.objects.count()
+    df_sandbox.reset_counters()
+    with django_capture_on_commit_callbacks(execute=True):
+        relation.phone = "071-1234567"  # not in mapping.md
+        relation.save()
+
+    # when
+    run_ids = tasks.push_relations(df.pk)
+
+    # then
+    assert run_ids == [] and SyncRun.objects.count() == runs_before
+    assert df_sandbox.counters()["total"] == 0
+
+
+@pytest.mark.django_db
+def test_a_relation_without_numbers_is_none_of_the_connectors_business(
+        configure, django_capture_on_commit_callbacks):
+    # given
+    configure(push=True)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        OrganisationFactory(debtor_number="", creditor_number="")
+
+    # then
+    assert callbacks == [] and not PendingPush.objects.exists()

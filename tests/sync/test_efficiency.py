@@ -1,0 +1,82 @@
+"""The import's cost stays flat: queries per page and memory do not grow with the klanten."""
+
+import tracemalloc
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integration.connectors.models import SyncRun
+from integration.crm.models import Relation
+
+pytestmark = pytest.mark.django_db
+
+#: Queries of a run outside its pages: settings, lock, run record, dead runs, the end.
+RUN_QUERIES = 10
+#: Queries of one page of 100 new klanten: 2 reads, savepoint, relations (4 inserts on SQLite,
+#: whose 999-variable limit splits the batch; 1 on PostgreSQL), links, events (2 on SQLite),
+#: release, progress. The same for every page: the cost grows with pages, never per klant.
+PAGE_QUERIES = 12
+
+
+@pytest.mark.parametrize("klanten", [100, 300])
+def test_a_first_import_costs_a_flat_number_of_queries_per_page(klanten, configure, df_sandbox,
+                                                                 run_sync,
+                                                                 django_assert_max_num_queries):
+    # given
+    df = configure()
+    df_sandbox.seed(klanten)
+    pages = klanten // 100 + 1  # the last, empty page costs no query
+
+    # when
+    with django_assert_max_num_queries(RUN_QUERIES + PAGE_QUERIES * pages):
+        run = run_sync(df)
+
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert Relation.objects.count() == klanten - 1  # the seed's unclassifiable 9001
+
+
+def test_an_unchanged_page_costs_two_reads_and_the_progress(configure, df_sandbox, run_sync):
+    # given
+    df = configure()
+    df_sandbox.seed(300)
+    run_sync(df)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        run_sync(df)
+
+    # then
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    touched = {sql.split()[2 if sql.upper().startswith(("INSERT", "DELETE")) else 1]
+               .strip('"') for sql in writes}
+    # Only the run record, its lock, and the one skipped klant's event.
+    assert touched <= {"connectors_syncrun", "connectors_runlock", "connectors_syncevent"}
+
+
+def test_memory_does_not_grow_with_the_number_of_klanten(configure, df_sandbox, run_sync):
+    """The peak of an 1,800-klanten import stays close to that of a 600-klanten one.
+
+    Both sizes are past the point where the mapping's bounded caches (mapping.py) are full, so
+    what is compared is growth with the number of klanten, not how full the caches got."""
+    # given
+    df = configure()
+
+    def peak_of_import(n):
+        Relation.objects.all().delete()
+        df_sandbox.reset()
+        df_sandbox.seed(n, seed=n)
+        tracemalloc.start()
+        try:
+            run_sync(df)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    # when
+    small, large = peak_of_import(600), peak_of_import(1800)
+
+    # then
+    assert large < small * 1.5, (small, large)
