@@ -56,10 +56,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ["username"]
+        # The password is hashed before the insert and groups are an m2m add: nothing is left
+        # to save after the post-generation hooks.
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"gebruiker{n}")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "geheim-wachtwoord-1")
+    password = factory.django.Password("geheim-wachtwoord-1")
 
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
