@@ -56,8 +56,10 @@ def run_sync(settings_id: int, run_id: int | None = None):
 #: Attempts of a change push while a full run holds the lock, and the first wait between them.
 PUSH_ATTEMPTS = 4
 PUSH_BACKOFF_SECONDS = 2.0
-#: A push keeps waiting for quiet no longer than this: saves that never stop still go out.
-PUSH_MAX_WAIT_SECONDS = 30.0
+#: A push keeps waiting for quiet no longer than this: saves that never stop (a user tabbing
+#: through relations, a script) still go out within the save -> DigitaleFactuur target of 2 s,
+#: in batches of whatever was saved meanwhile. Longer only batches more, and delays everyone.
+PUSH_MAX_WAIT_SECONDS = 1.5
 
 
 def push_relations(settings_id: int):
