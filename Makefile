@@ -63,14 +63,13 @@ test: install lint
 	fi
 
 # The engine with two real qcluster processes on PostgreSQL and Redis (tests/services), then the
-# engine's scenarios (tests/sync) on PostgreSQL with the ORM broker. The one sync test left out
-# gives its worker an SQLite file by design; tests/services covers the change push instead.
+# engine's scenarios (tests/sync) on PostgreSQL with the ORM broker (their workers share the
+# PostgreSQL test database).
 test-services: install
 	@$(PROBE) --wait 60
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	  $(VENV)/bin/pytest -m services tests/services
-	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL= $(VENV)/bin/pytest -m "not services" tests/sync \
-	  --deselect tests/sync/test_change_push.py::test_a_burst_of_saves_arrives_in_digitalefactuur_as_one_update
+	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL= $(VENV)/bin/pytest -m "not services" tests/sync
 
 # The long proofs (issue "Proof under faults ..."): the same tests as `make test` runs, at soak size.
 soak: install

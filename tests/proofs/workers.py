@@ -24,7 +24,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.worker_fixture import test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +63,7 @@ class Worker:
 
 def worker_environment(base_url: str, **environment: str) -> dict[str, str]:
     return {**os.environ,
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": test_database_url(),
             "DIGITALEFACTUUR_BASE_URL": base_url, "Q_WORKERS": "1",
             "LOG_LEVEL": "DEBUG", "PYTHONUNBUFFERED": "1", **environment}
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from tests.deployment.procfile import procfile_command
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
+from tests.worker_fixture import test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = "tests/services/"
@@ -62,15 +62,6 @@ def pytest_runtest_setup(item):
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but the services tests cannot run: {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def database_url() -> str:
-    """The test database as a URL, for the worker processes."""
-    db = connection.settings_dict
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or 5432
-    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +134,7 @@ def start_cluster(transactional_db, cluster_name, sandbox):  # noqa: F811
     clusters: list[Cluster] = []
 
     def _start(**environment: str) -> Cluster:
-        env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": settings.REDIS_URL,
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": settings.REDIS_URL,
                "Q_NAME": cluster_name, "DIGITALEFACTUUR_BASE_URL": sandbox.base_url,
                "DIGITALEFACTUUR_MAX_ATTEMPTS": "2", "DIGITALEFACTUUR_RETRY_BUDGET": "3",
                "Q_WORKERS": "1", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "0",

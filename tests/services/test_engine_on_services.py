@@ -153,7 +153,9 @@ def test_a_killed_cluster_s_lock_expires_and_the_next_run_finishes_its_work(
     df = configure()
     sandbox.seed(250)
     sandbox.set_faults(latency_ms=1000)
-    ttl = "4"
+    # Long enough that the early run below surely starts before the dead holder's lock expires,
+    # even on a loaded machine where starting the second cluster takes seconds.
+    ttl = "12"
     doomed = start_cluster(SYNC_LOCK_TTL=ttl)
     run, _ = sync.request_run(df.pk)
     assert wait_until(lambda: SyncRun.objects.get(pk=run.pk).processed >= 100, timeout=60)

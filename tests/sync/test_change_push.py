@@ -1,14 +1,9 @@
 """The change listener and the push: a relation saved in the CRM reaches DigitaleFactuur soon,
 bursts coalesce, and what the import wrote is never pushed back."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_q.models import OrmQ
 
 from integration.connectors.models import SyncRun
@@ -16,8 +11,7 @@ from integration.crm.models import Relation
 from integration.digitalefactuur import tasks
 from integration.digitalefactuur.links import PendingPush
 from tests.factories import OrganisationFactory
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.worker_fixture import start_worker  # noqa: F401
 
 
 @pytest.mark.django_db
@@ -96,23 +90,6 @@ def test_the_push_task_sends_the_latest_state_once(configure, df_sandbox, run_sy
     assert not PendingPush.objects.exists()
 
 
-@pytest.fixture
-def qcluster(df_sandbox):
-    """A real django-q2 worker process sharing this test's database file and the sandbox."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-           "DIGITALEFACTUUR_BASE_URL": df_sandbox.base_url, "SYNC_PUSH_DEBOUNCE": "0.5",
-           "Q_WORKERS": "1", "LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def wait_until(condition, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,10 +102,11 @@ def wait_until(condition, timeout=20.0):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_a_burst_of_saves_arrives_in_digitalefactuur_as_one_update(configure, df_sandbox,
-                                                                   run_sync, qcluster):
+                                                                   run_sync, start_worker):  # noqa: F811
     """With the worker running: ten saves in a second become one klant_updaten, within seconds.
     """
     # given
+    start_worker(df_sandbox.base_url, SYNC_PUSH_DEBOUNCE="0.5")
     configure(debtors=False, creditors=False, push=True)
     relation = Relation.objects.create(kind="organisation", organisation_name="Eerst",
                                        debtor_number="1001")
