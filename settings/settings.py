@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -181,6 +182,16 @@ DIGITALEFACTUUR_READ_TIMEOUT = env.float("DIGITALEFACTUUR_READ_TIMEOUT", default
 DIGITALEFACTUUR_TEST_TIMEOUT = env.float("DIGITALEFACTUUR_TEST_TIMEOUT", default=5.0)
 DIGITALEFACTUUR_MAX_ATTEMPTS = env.int("DIGITALEFACTUUR_MAX_ATTEMPTS", default=4)
 DIGITALEFACTUUR_RETRY_BUDGET = env.float("DIGITALEFACTUUR_RETRY_BUDGET", default=60.0)
+# Export requests in flight at once. 1 (one at a time) until proven safe against
+# DigitaleFactuur's rate limit; more than a few would only meet that limit sooner.
+try:
+    DIGITALEFACTUUR_EXPORT_CONCURRENCY = env.int("DIGITALEFACTUUR_EXPORT_CONCURRENCY", default=1)
+except ValueError:
+    DIGITALEFACTUUR_EXPORT_CONCURRENCY = 0  # reported just below, with the rule
+if not 1 <= DIGITALEFACTUUR_EXPORT_CONCURRENCY <= 8:
+    raise ImproperlyConfigured(
+        "DIGITALEFACTUUR_EXPORT_CONCURRENCY must be a whole number from 1 (one request at a "
+        f"time, the default) to 8; got {env.str('DIGITALEFACTUUR_EXPORT_CONCURRENCY')!r}")
 
 
 def _derived_field_key(secret_key: str) -> str:

@@ -13,12 +13,24 @@ Links whose relation no longer carries that number are removed; nothing is ever 
 DigitaleFactuur. The links and events of a chunk are written together at the end of the chunk
 (and before the run stops for any reason): a crash in between loses nothing that matters, as the
 next run finds a created klant by its number and repeats an update harmlessly.
+
+With `DIGITALEFACTUUR_EXPORT_CONCURRENCY` above 1 the requests of a chunk go out over that many
+workers (`concurrency.py`); everything else stays in the run's thread: planning, the database
+(links read, the check that a found klant is not linked elsewhere, links and events written),
+the counts, the progress. The requests are recorded in the order they were planned, (relation
+id, kind), whatever order their answers come in, so the outcome is the sequential one. On a halt
+the requests already handed to a worker are waited for (those still waiting for one are never
+sent): what they wrote is recorded, what they only looked up or failed is dropped, as the
+sequential export would not have sent it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,10 +39,20 @@ from django.utils.translation import gettext as _
 from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
+from .client import WriteResult
+from .concurrency import open_runner
 from .errors import DigitaleFactuurError, NotFound
 from .links import DfLink, klant_payload
-from .mapping import NUMBER_FIELD, fingerprint, klant_diff, raw_klant_hash, raw_relation_hash
+from .mapping import (
+    NUMBER_FIELD,
+    Export,
+    fingerprint,
+    klant_diff,
+    raw_klant_hash,
+    raw_relation_hash,
+)
 from .plan import LinkState, compare_found, export_state
+from .schema import DfKlant
 
 EXPORT = SyncEvent.Direction.EXPORT
 Action = SyncEvent.Action
@@ -91,60 +113,109 @@ def remove_stale_links(ctx, relation_ids=None) -> int:
     return removed
 
 
-def export_one(ctx, writes: ChunkWrites, relation: Relation, kind: str,
-               link: DfLink | None) -> None:
-    """Send one (relation, kind) when it changed; record what happened in `writes`."""
+@dataclass
+class _Pending:
+    """One (relation, kind) to send: planned and recorded in the run's thread, sent by
+    `runner` (a worker, or the run's own client); `sent` is the job under way."""
+
+    relation: Relation
+    kind: str
+    link: DfLink | None
+    export: Export
+    fingerprint: str
+    number: str
+    event: SyncEvent
+    notes: list
+    sent: Future
+
+
+@dataclass
+class _Sent:
+    """What a job did: the answer to a write (None: nothing written), or a klant found."""
+
+    action: str = Action.UPDATED
+    answer: WriteResult | None = None
+    found: DfKlant | None = None
+    recreated: bool = False
+    #: A create refused after the lookup: raised where it is recorded, with the diff it had.
+    failure: DigitaleFactuurError | None = None
+
+
+# --- the jobs: network only, no database (they may run on a worker thread) ------------------
+
+def _update(client, klant: DfKlant, elements) -> _Sent:
+    try:
+        return _Sent(Action.UPDATED, client.update(klant, fields=elements))
+    except NotFound:
+        # Vanished from DigitaleFactuur: PerfectView leads, so it is created again.
+        answer = client.create(replace(klant, id=""), fields=elements)
+        return _Sent(Action.CREATED, answer, recreated=True)
+
+
+def _look_up_or_create(client, number: str, klant: DfKlant, elements, dry_run: bool) -> _Sent:
+    found = client.find_by_relatienummer(number)
+    if found is not None or dry_run:
+        return _Sent(Action.CREATED, found=found)
+    try:
+        return _Sent(Action.CREATED, client.create(klant, fields=elements))
+    except DigitaleFactuurError as failure:
+        return _Sent(Action.CREATED, failure=failure)
+
+
+def _update_found(client, klant: DfKlant, found_id: str, elements) -> _Sent:
+    return _Sent(Action.UPDATED, client.update(replace(klant, id=found_id), fields=elements))
+
+
+# --- the run's thread -------------------------------------------------------------------------
+
+def export_one(ctx, relation: Relation, kind: str, link: DfLink | None,
+               runner) -> _Pending | None:
+    """Plan one (relation, kind) and hand its request to `runner`; None when unchanged
+    (nothing to send). `record` finishes it once sent."""
     state = _state(link)
     export, crm_fingerprint, changed = export_state(relation, kind, state)
     if not changed:
-        ctx.count(EXPORT, Action.UNCHANGED)
-        return
+        return None
     number = getattr(relation, NUMBER_FIELD[kind]).strip()
     event = SyncEvent(run=ctx.run, direction=EXPORT, relation=relation, number=number,
                       kind=kind, df_id=link.df_id if link else "")
-    notes = list(export.warnings)
-    client = ctx.client
+    if link is not None:
+        event.diff = {e: [o, n] for e, (o, n) in
+                      klant_diff(link.last_klant, export.klant, relation.kind).items()}
+        sent = (_done(_Sent(Action.UPDATED)) if ctx.dry_run else
+                runner.submit(_update, export.klant, export.elements))
+    else:
+        sent = runner.submit(_look_up_or_create, number, export.klant, export.elements,
+                             ctx.dry_run)
+    return _Pending(relation, kind, link, export, crm_fingerprint, number, event,
+                    list(export.warnings), sent)
+
+
+def _done(sent: _Sent) -> Future:
+    future = Future()
+    future.set_result(sent)
+    return future
+
+
+def record(ctx, writes: ChunkWrites, pending: _Pending, runner) -> None:
+    """Wait for `pending`'s request and record what happened in `writes` (the run's thread)."""
+    relation, kind, event, notes = pending.relation, pending.kind, pending.event, pending.notes
+    link = pending.link
     try:
-        if link is not None:
-            event.diff = {e: [o, n] for e, (o, n) in
-                          klant_diff(link.last_klant, export.klant, relation.kind).items()}
-            action, answer = Action.UPDATED, None
-            if not ctx.dry_run:
-                try:
-                    answer = client.update(export.klant, fields=export.elements)
-                except NotFound:
-                    answer = client.create(replace(export.klant, id=""), fields=export.elements)
-                    action = Action.CREATED
-                    notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit "
-                                      "DigitaleFactuur."))
-        else:
-            found = client.find_by_relatienummer(number)
-            if found is not None and DfLink.objects.filter(df_id=found.id).exists():
-                raise _Refused(_("De klant met relatienummer %(number)s in DigitaleFactuur is "
-                                 "al gekoppeld aan een andere relatie.") % {"number": number})
-            if found is None:
-                action, answer = Action.CREATED, None
-                event.diff = {e: ["", getattr(export.klant, e)] for e in export.elements
-                              if getattr(export.klant, e)}
-                if not ctx.dry_run:
-                    answer = client.create(export.klant, fields=export.elements)
-                    if answer.recovered:
-                        notes.append(_("Na een onderbroken verbinding teruggevonden op "
-                                       "relatienummer; niet dubbel aangemaakt."))
-            else:
-                event.df_id = found.id
-                event.diff = compare_found(export, found, relation.kind)
-                action, answer = Action.UPDATED, None
-                if not event.diff:
-                    action = Action.UNCHANGED
-                    notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
-                elif not ctx.dry_run:
-                    answer = client.update(replace(export.klant, id=found.id),
-                                           fields=export.elements)
-                if answer is None and not ctx.dry_run:
-                    link = DfLink(relation=relation, kind=kind, df_id=found.id)
-                    _agree(link, relation, number, crm_fingerprint, found)
-                    writes.new_links.append(link)
+        sent = pending.sent.result()
+        if sent.recreated:
+            notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit "
+                              "DigitaleFactuur."))
+        if link is None and sent.found is not None:
+            sent = _settle_found(ctx, writes, pending, sent.found, runner)
+        elif link is None:
+            event.diff = {e: ["", getattr(pending.export.klant, e)]
+                          for e in pending.export.elements if getattr(pending.export.klant, e)}
+            if sent.failure is not None:
+                raise sent.failure
+            if sent.answer is not None and sent.answer.recovered:
+                notes.append(_("Na een onderbroken verbinding teruggevonden op "
+                               "relatienummer; niet dubbel aangemaakt."))
     except DigitaleFactuurError as error:
         if error.action == "halt":
             raise
@@ -160,6 +231,7 @@ def export_one(ctx, writes: ChunkWrites, relation: Relation, kind: str,
         ctx.errors += 1
         return
     ctx.record_ok()
+    answer = sent.answer
     if answer is not None:
         notes.extend(answer.warnings)
         klant = answer.klant
@@ -170,10 +242,61 @@ def export_one(ctx, writes: ChunkWrites, relation: Relation, kind: str,
         else:
             writes.changed_links.append(link)
         link.df_id = klant.id
-        _agree(link, relation, number, crm_fingerprint, klant)
-    event.action, event.message = action, " ".join(str(n) for n in notes)
+        _agree(link, relation, pending.number, pending.fingerprint, klant)
+    event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
-    ctx.count(EXPORT, action)
+    ctx.count(EXPORT, sent.action)
+
+
+def _settle_found(ctx, writes: ChunkWrites, pending: _Pending, found: DfKlant,
+                  runner) -> _Sent:
+    """A klant with the number exists: link it (and update it when its values differ)."""
+    relation, event, number = pending.relation, pending.event, pending.number
+    if DfLink.objects.filter(df_id=found.id).exists():
+        raise _Refused(_("De klant met relatienummer %(number)s in DigitaleFactuur is "
+                         "al gekoppeld aan een andere relatie.") % {"number": number})
+    event.df_id = found.id
+    event.diff = compare_found(pending.export, found, relation.kind)
+    sent = _Sent(Action.UPDATED)
+    if not event.diff:
+        sent.action = Action.UNCHANGED
+        pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
+    elif not ctx.dry_run:
+        sent = runner.submit(_update_found, pending.export.klant, found.id,
+                             pending.export.elements).result()
+    if sent.answer is None and not ctx.dry_run:
+        link = DfLink(relation=relation, kind=pending.kind, df_id=found.id)
+        _agree(link, relation, number, pending.fingerprint, found)
+        writes.new_links.append(link)
+    return sent
+
+
+def _record_next(ctx, writes: ChunkWrites, under_way: deque, runner) -> int:
+    """Record the first of `under_way`; 1 when it was a request under way, else 0."""
+    pending = under_way.popleft()
+    if pending is None:
+        ctx.count(EXPORT, Action.UNCHANGED)
+        return 0
+    record(ctx, writes, pending, runner)
+    return 1
+
+
+def _salvage(ctx, writes: ChunkWrites, under_way, runner) -> None:
+    """After a halt, the requests still under way: what they wrote is recorded (the links stay
+    true); what only failed or looked up is dropped, as the sequential export would never have
+    sent it."""
+    for pending in under_way:
+        if pending is not None:
+            pending.sent.cancel()  # those still waiting for a worker are never sent
+    for pending in under_way:
+        if pending is None or pending.sent.cancelled():
+            continue
+        try:
+            sent = pending.sent.result()
+        except Exception:  # noqa: S112  (nothing written; the halt says what went wrong)
+            continue
+        if sent.answer is not None:
+            record(ctx, writes, pending, runner)
 
 
 class _Refused(Exception):
@@ -217,8 +340,17 @@ def run_export(ctx) -> None:
     relations = Relation.objects.filter(with_number)
     if ctx.relation_ids is not None:
         relations = relations.filter(pk__in=ctx.relation_ids)
-    ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0,
-                 total=relations.count())
+    total = relations.count()
+    ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
+    # A change push of one relation needs no workers.
+    runner = open_runner(ctx, min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+    try:
+        _export_chunks(ctx, relations, runner)
+    finally:
+        runner.close()
+
+
+def _export_chunks(ctx, relations, runner) -> None:
     last_id, processed = 0, 0
     while True:
         chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
@@ -228,11 +360,29 @@ def run_export(ctx) -> None:
         links = {(link.relation_id, link.kind): link for link in
                  DfLink.objects.filter(relation_id__in=[r.pk for r in chunk])}
         writes = ChunkWrites()
+        # In (relation id, kind) order, None for an unchanged one, recorded in the order they
+        # were planned whatever order they come back in (without workers: each one as soon as
+        # it is sent, as always). `runner.ahead` are handed out at a time: the workers bound the
+        # requests in flight, the rest wait their turn, so a slow answer at the head of the
+        # line leaves no worker idle.
+        under_way: deque[_Pending | None] = deque()
+        in_flight = 0
         try:
             for relation in chunk:
                 for kind, number_field in NUMBER_FIELD.items():
-                    if getattr(relation, number_field).strip():
-                        export_one(ctx, writes, relation, kind, links.get((relation.pk, kind)))
+                    if not getattr(relation, number_field).strip():
+                        continue
+                    pending = export_one(ctx, relation, kind, links.get((relation.pk, kind)),
+                                         runner)
+                    under_way.append(pending)
+                    in_flight += pending is not None
+                    while under_way and (under_way[0] is None or in_flight >= runner.ahead):
+                        in_flight -= _record_next(ctx, writes, under_way, runner)
+            while under_way:
+                _record_next(ctx, writes, under_way, runner)
+        except BaseException:
+            _salvage(ctx, writes, under_way, runner)
+            raise
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
             writes.flush(ctx)
