@@ -101,6 +101,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with the loaded library's own parameter limit instead of 999, so
+    # a page of the import is one INSERT per table (integration/db/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "integration.db.sqlite3"
     # Web and worker write the same file: wait for the other's lock instead of failing at once,
     # and let readers go on while one writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

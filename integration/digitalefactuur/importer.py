@@ -2,10 +2,10 @@
 
 Per page, in this order and nothing more:
 
-1. read: the page's links (by DigitaleFactuur id) and the relations they or the klanten'
-   numbers point at, each relation annotated with the df_id of the links it already has: two
-   queries, whatever the page holds. A linked klant whose raw hash equals its link's is
-   unchanged (plan.py) and needs no relation: those are not read at all;
+1. read (`read_snapshot`): the relations linked to the page's klanten or holding their
+   numbers, as plain values: their numbers and both links' fingerprints and raw hashes, in one
+   query. A linked klant whose raw hash equals its link's is unchanged (plan.py) and needs no
+   relation; only when some klant is not, a second query reads those relations in full;
 2. plan: `plan.plan_klant` per klant, in memory (no query);
 3. write, only when something changed, in ONE transaction under the import guard: new
    relations (bulk_create), changed relations (bulk_update of the changed fields only), new and
@@ -14,20 +14,23 @@ Per page, in this order and nothing more:
    heartbeat on the lock (throttled).
 
 Memory holds one page: counts go to the run, events of a page are written with that page.
-An unchanged page costs the two reads and nothing else.
+An unchanged page costs one read and nothing else; a page of new klanten one read and the
+transaction's three INSERTs.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
-from .links import DfLink, klant_payload
+from .links import DfLink, klant_from_payload, klant_payload
 from .listener import importing
 from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash, raw_relation_hash
 from .plan import (
@@ -67,40 +70,88 @@ def import_options(df) -> ImportOptions:
     return ImportOptions(kinds=kinds, push_enabled=df.push_enabled)
 
 
-def _link_state(link: DfLink) -> LinkState:
-    return LinkState(relation_id=link.relation_id, kind=link.kind, df_id=link.df_id,
-                     sent_fingerprint=link.sent_fingerprint,
-                     received_fingerprint=link.received_fingerprint,
-                     last_klant=link.last_klant, pk=link.pk,
-                     received_raw_hash=link.received_raw_hash,
-                     relation_raw_hash=link.relation_raw_hash)
+#: The link columns the first read takes, per kind (`last_payload` only when needed).
+LINK_COLUMNS = ("pk", "df_id", "sent_fingerprint", "received_fingerprint", "received_raw_hash",
+                "relation_raw_hash")
+
+
+def _joined_links() -> dict[str, FilteredRelation]:
+    """A relation's link of each kind, as a LEFT JOIN (one link per relation and kind)."""
+    return {f"{kind}_link": FilteredRelation("digitalefactuur_links",
+                                             condition=Q(digitalefactuur_links__kind=kind))
+            for kind in NUMBER_FIELD}
+
+
+def _holding(numbers: dict[str, set[str]]) -> list[Q]:
+    """Relations holding one of these numbers; the `<> ''` term lets SQLite use the partial
+    unique indexes on the numbers instead of scanning every relation."""
+    return [Q(**{f"{number_field}__in": numbers[kind]}) & ~Q(**{number_field: ""})
+            for kind, number_field in NUMBER_FIELD.items() if numbers[kind]]
 
 
 def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
-    """The two reads of a page: its links, then every relation it may touch."""
-    df_ids = [klant.id for klant in klanten if klant.id]
-    links = {link.df_id: _link_state(link) for link in DfLink.objects.filter(df_id__in=df_ids)}
-    unchanged = {klant.id for klant in klanten
-                 if klant.id in links and links[klant.id].klant_unchanged(klant)}
-    changed = [klant for klant in klanten if klant.id not in unchanged]
-    numbers = page_numbers(changed)
-    wanted = (Q(pk__in={links[klant.id].relation_id for klant in changed if klant.id in links})
-              | Q(debtor_number__in=numbers[DEBTOR])
-              | Q(creditor_number__in=numbers[CREDITOR]))
-    linked = {kind: Subquery(DfLink.objects.filter(relation=OuterRef("pk"), kind=kind)
-                             .values("df_id")[:1]) for kind in NUMBER_FIELD}
-    relations = Relation.objects.filter(wanted).annotate(
-        linked_debtor=linked[DEBTOR], linked_creditor=linked[CREDITOR])
-    snapshot = PageSnapshot(links, {}, {}, {}, unchanged_df_ids=unchanged)
+    """What the database knows about a page: one read, and a second only for changed klanten.
+
+    The first read takes, for every relation linked to a klant of the page or holding one of
+    its numbers, the numbers and both links' ids, fingerprints and raw hashes (plain values, no
+    model). A linked klant whose raw hash equals its link's is unchanged and needs nothing
+    more; for the others the second read takes the full relations (and the payload their
+    links last saw, the base of a conflict). A first import or a resync without changes is one
+    read.
+    """
+    df_ids = {klant.id for klant in klanten if klant.id}
+    numbers = page_numbers(klanten)
+    snapshot = PageSnapshot({}, {}, {}, {}, unchanged_df_ids=set())
+    if not (df_ids or any(numbers.values())):
+        return snapshot
+    wanted = Q(pk__in=DfLink.objects.filter(df_id__in=df_ids).values("relation_id"))
+    for holding in _holding(numbers):
+        wanted |= holding
+    columns = [f"{kind}_link__{column}" for kind in NUMBER_FIELD for column in LINK_COLUMNS]
+    rows = (Relation.objects.annotate(**_joined_links()).filter(wanted)
+            .order_by().values_list("pk", *NUMBER_FIELD.values(), *columns))
+    links, numbers_of = snapshot.links_by_df_id, {}
+    for pk, *row in rows:
+        numbers_of[pk] = dict(zip(NUMBER_FIELD, row[:len(NUMBER_FIELD)], strict=True))
+        values = row[len(NUMBER_FIELD):]
+        for index, kind in enumerate(NUMBER_FIELD):
+            link_pk, df_id, sent, received, received_raw, relation_raw = values[
+                index * len(LINK_COLUMNS):(index + 1) * len(LINK_COLUMNS)]
+            if link_pk is None:
+                continue
+            snapshot.linked_df_ids[(pk, kind)] = df_id
+            if df_id in df_ids:
+                links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
+                                         sent_fingerprint=sent, received_fingerprint=received,
+                                         pk=link_pk, received_raw_hash=received_raw,
+                                         relation_raw_hash=relation_raw)
+    snapshot.unchanged_df_ids = {klant.id for klant in klanten
+                                 if klant.id in links and links[klant.id].klant_unchanged(klant)}
+    changed = [klant for klant in klanten if klant.id not in snapshot.unchanged_df_ids]
+    changed_numbers = page_numbers(changed)
+    wanted = {links[klant.id].relation_id for klant in changed if klant.id in links}
+    wanted.update(pk for pk, held in numbers_of.items()
+                  if any(held[kind] and held[kind] in changed_numbers[kind]
+                         for kind in NUMBER_FIELD))
+    if not wanted:
+        return snapshot
+    payloads = {f"{kind}_payload": F(f"{kind}_link__last_payload") for kind in NUMBER_FIELD}
+    relations = (Relation.objects.annotate(**_joined_links()).annotate(**payloads)
+                 .filter(pk__in=wanted).order_by())
+    last_payload = {}
     for relation in relations:
         snapshot.relations_by_id[relation.pk] = relation
         for kind, number_field in NUMBER_FIELD.items():
             number = getattr(relation, number_field)
             if number:
                 snapshot.relations_by_number[(kind, number)] = relation
-            df_id = getattr(relation, f"linked_{kind}")
-            if df_id:
-                snapshot.linked_df_ids[(relation.pk, kind)] = df_id
+            last_payload[(relation.pk, kind)] = getattr(relation, f"{kind}_payload")
+    for klant in changed:
+        link = links.get(klant.id)
+        if link is not None:
+            # The base a conflict's losing values are computed from.
+            links[klant.id] = replace(link, last_klant=klant_from_payload(
+                last_payload.get((link.relation_id, link.kind))))
     return snapshot
 
 

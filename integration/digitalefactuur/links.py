@@ -74,9 +74,13 @@ class DfLink(models.Model):
     @property
     def last_klant(self) -> DfKlant:
         """`last_payload` as a DfKlant (unknown keys ignored)."""
-        payload = self.last_payload or {}
-        return DfKlant(**{name: str(payload.get(name, "")) for name in FIELD_NAMES
-                          if name in payload})
+        return klant_from_payload(self.last_payload)
+
+
+def klant_from_payload(payload: dict | None) -> DfKlant:
+    """A `last_payload` as a DfKlant (unknown keys ignored; nothing stored: an empty klant)."""
+    payload = payload or {}
+    return DfKlant(**{name: str(payload[name]) for name in FIELD_NAMES if name in payload})
 
 
 def klant_payload(klant: DfKlant) -> dict[str, str]:

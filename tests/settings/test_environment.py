@@ -42,7 +42,8 @@ def _settings_with(**environment) -> dict:
 
 def test_without_environment_the_embedded_default_is_sqlite_and_the_orm_broker():
     found = _settings_with()
-    assert found["engine"] == "django.db.backends.sqlite3"
+    # Django's SQLite backend with the library's own parameter limit (integration/db/sqlite3).
+    assert found["engine"] == "integration.db.sqlite3"
     assert found["broker"] == "orm"
     assert found["base_url"] == "https://administratie.digitalefactuur.nl/api"
     assert found["derived_key"] is True
