@@ -41,7 +41,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="changed relations exported in scenario 7 (default 500: at "
                              "20 ms a POST, N would take minutes per variant)")
     parser.add_argument("--concurrency", type=int, default=4,
-                        help="sessions of the bare concurrent estimate in scenario 7")
+                        help="scenario 7: sessions of the bare concurrent loops, and "
+                             "DIGITALEFACTUUR_EXPORT_CONCURRENCY of our export (at most 8)")
     parser.add_argument("--memory-n", type=int, default=0,
                         help="klanten of scenario 5 (default N; the target is for 100,000)")
     parser.add_argument("--push-saves", type=int, default=200)
