@@ -298,10 +298,25 @@ def raw_klant_hash(klant: DfKlant) -> str:
     return _raw_digest((RAW_HASH_VERSION, *(getattr(klant, name) for name in FIELD_NAMES)))
 
 
+def stored_value(relation: Relation, field_name: str) -> str:
+    """A relation field's value as text, as the instance holds it.
+
+    Read from the instance's own `__dict__`: a country field's descriptor would build a
+    `Country` (a lookup through the translated country list) only for us to take its code
+    back, and the mapping reads every country field of every record several times. A
+    deferred field is not in `__dict__`; the descriptor loads it.
+    """
+    try:
+        value = relation.__dict__[field_name]
+    except KeyError:
+        value = getattr(relation, field_name)
+    return str(value or "")
+
+
 def raw_relation_hash(relation: Relation, kind: LinkKind) -> str:
     """A cheap digest of every relation field `to_klant` reads for this kind, unmapped."""
     table = TABLES[relation.kind]
-    values = (str(getattr(relation, row.relation_field) or "") for row in table
+    values = (stored_value(relation, row.relation_field) for row in table
               if row.direction == "both")
     return _raw_digest((RAW_HASH_VERSION, str(relation.kind), kind,
                         getattr(relation, NUMBER_FIELD[kind]), *values))
@@ -318,6 +333,25 @@ class Export:
     fingerprint: str = ""
 
 
+def _export_klant(relation: Relation, kind: LinkKind, klant_id: str) -> DfKlant:
+    """The relation's compared fields as klant elements, before canonicalising."""
+    values = {"relatienummer": stored_value(relation, NUMBER_FIELD[kind]).strip(),
+              "type": KLANT_TYPE[kind]}
+    for row in TABLES[relation.kind]:
+        if row.direction == "both":
+            values[row.element] = stored_value(relation, row.relation_field)
+    # The CRM stores an ISO code; DigitaleFactuur shows the Dutch name.
+    if "land" in values:
+        values["land"] = dutch_country_name(values["land"])
+    return DfKlant(id=klant_id, **values)
+
+
+def export_fingerprint(relation: Relation, kind: LinkKind) -> str:
+    """`to_klant(relation, kind).fingerprint` without building the export's warnings."""
+    return shape_fingerprint(canonical_klant(_export_klant(relation, kind, ""), relation.kind),
+                             relation.kind)
+
+
 def to_klant(relation: Relation, kind: LinkKind, klant_id: str = "") -> Export:
     """The relation as a `debiteur` or `crediteur` klant: only the invoice (or private) address.
 
@@ -325,15 +359,7 @@ def to_klant(relation: Relation, kind: LinkKind, klant_id: str = "") -> Export:
     are in DigitaleFactuur, so a person's KvK and BTW there are never cleared by us.
     """
     table = TABLES[relation.kind]
-    values = {"relatienummer": getattr(relation, NUMBER_FIELD[kind]).strip(),
-              "type": KLANT_TYPE[kind]}
-    for row in table:
-        if row.direction == "both":
-            values[row.element] = str(getattr(relation, row.relation_field) or "")
-    # The CRM stores an ISO code; DigitaleFactuur shows the Dutch name.
-    if "land" in values:
-        values["land"] = dutch_country_name(values["land"])
-    raw = DfKlant(id=klant_id, **values)
+    raw = _export_klant(relation, kind, klant_id)
     shape = canonical_klant(raw, relation.kind)
     klant = replace(shape, id=klant_id)
     warnings = []
@@ -378,7 +404,7 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
                   "DigitaleFactuur.") % {"element": row.element, "max": max_length,
                                           "length": len(new)})
             continue
-        old = str(getattr(relation, row.relation_field) or "")
+        old = stored_value(relation, row.relation_field)
         if old != new:
             result.changes[row.relation_field] = (old, new)
             setattr(relation, row.relation_field, new)

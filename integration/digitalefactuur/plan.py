@@ -43,6 +43,7 @@ from .mapping import (
     LinkKind,
     apply_klant,
     classify,
+    export_fingerprint,
     fingerprint,
     klant_diff,
     raw_klant_hash,
@@ -197,7 +198,7 @@ def _import_into(decision: Decision, relation: Relation, kind: LinkKind,
     decision.relation = relation
     decision.diff = {name: [old, new] for name, (old, new) in result.changes.items()}
     decision.message = " ".join(result.warnings)
-    decision.sent_fingerprint = to_klant(relation, kind).fingerprint
+    decision.sent_fingerprint = export_fingerprint(relation, kind)
     decision.received_fingerprint = fingerprint(klant, relation.kind)
     if relation.pk is None:
         decision.outcome = Outcome.CREATE_RELATION

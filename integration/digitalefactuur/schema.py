@@ -17,6 +17,7 @@ that names the field but never shows its value.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # ElementTree only builds documents here; everything from outside is parsed by defusedxml.
@@ -71,6 +72,7 @@ class DfKlant:
 
 #: Every element of a `<klant>`, in the order we write them.
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(DfKlant))
+_FIELD_SET = frozenset(FIELD_NAMES)
 #: What a create or an update sends by default: everything but the id, which the server assigns.
 WRITABLE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_NAMES if name != "id")
 
@@ -95,6 +97,9 @@ class SchemaError(ValueError):
 # --- reading ------------------------------------------------------------------------------------
 
 
+# A page repeats the same twenty tags a hundred times; the cache is bounded, so a server
+# inventing tags cannot make it grow.
+@functools.lru_cache(maxsize=256)
 def _local_name(tag: object) -> str:
     """`{namespace}Naam` -> `naam`: a namespace or capitalisation must not hide a field."""
     if not isinstance(tag, str):  # comments and processing instructions
@@ -134,7 +139,9 @@ def _parse_root(body: bytes) -> ET.Element:
 
 
 def _element_text(element: ET.Element) -> str:
-    # itertext: a value wrapped in an unexpected child element (or CDATA) still counts.
+    if not len(element):  # the usual element: its text is all there is (CDATA included)
+        return (element.text or "").strip()
+    # itertext: a value wrapped in an unexpected child element still counts.
     return "".join(element.itertext()).strip()
 
 
@@ -143,7 +150,7 @@ def _klant_from_element(element: ET.Element) -> DfKlant:
     for child in element:
         name = _local_name(child.tag)
         # Unknown elements are ignored; a repeated element keeps its first value.
-        if name in FIELD_NAMES and name not in values:
+        if name in _FIELD_SET and name not in values:
             values[name] = _element_text(child)
     return DfKlant(**values)
 
