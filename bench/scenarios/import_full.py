@@ -4,8 +4,9 @@ Ours: `sync.run` with Debiteuren and Crediteuren on, Bijwerken off, timed from c
 (lock, run record and log included). Baseline: `bare.import_pages`, the same pages read with
 one session and inserted with one bulk_create of relations and one of links per page.
 Target: <= 1.25x. Queries per page (target <= 5, flat in N) are counted per page of the
-import, the statements as executed on SQLite, and as calls (a bulk insert split into several
-statements by SQLite's 999-parameter limit counted once, as PostgreSQL would send it).
+import, the statements as executed on SQLite, and as calls (consecutive INSERTs into one table
+counted once, as PostgreSQL would send a bulk insert; since `integration.db.sqlite3` lifts
+Django's 999-parameter assumption, SQLite no longer splits a page's inserts either).
 """
 
 from __future__ import annotations
