@@ -3,7 +3,7 @@
 At an internet round trip per request, the export's wall time is the network's; sending a few
 requests at once takes most of it off. `DIGITALEFACTUUR_EXPORT_CONCURRENCY` (1..8) says how many;
 1, the default, keeps the export sequential until a higher value is proven safe against
-DigitaleFactuur's rate limit (README, "Decisions"). What this module promises the exporter:
+DigitaleFactuur's rate limit (README, "Settings"). What this module promises the exporter:
 
 - Workers only speak HTTP. Reading and writing the database stays in the run's own thread:
   Django's connections are per thread, and one thread writing keeps the order of events, the
@@ -132,7 +132,7 @@ class ExportPool:
         # travel as a task argument or a closure.
         self._clients = [GatedClient.from_settings(df_settings.account_id,
                                                    df_settings.access_code, gate=self.gate)
-                         for _ in range(size)]
+                         for _worker in range(size)]
         self._idle: queue.SimpleQueue[GatedClient] = queue.SimpleQueue()
         for client in self._clients:
             self._idle.put(client)
