@@ -70,9 +70,9 @@ def import_options(df) -> ImportOptions:
     return ImportOptions(kinds=kinds, push_enabled=df.push_enabled)
 
 
-#: The link columns the first read takes, per kind (`last_payload` only when needed).
-LINK_COLUMNS = ("pk", "df_id", "sent_fingerprint", "received_fingerprint", "received_raw_hash",
-                "relation_raw_hash")
+#: The link columns the first read takes (`last_payload` only when needed).
+LINK_COLUMNS = ("id", "kind", "df_id", "sent_fingerprint", "received_fingerprint",
+                "received_raw_hash", "relation_raw_hash")
 
 
 def _joined_links() -> dict[str, FilteredRelation]:
@@ -107,24 +107,22 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
     wanted = Q(pk__in=DfLink.objects.filter(df_id__in=df_ids).values("relation_id"))
     for holding in _holding(numbers):
         wanted |= holding
-    columns = [f"{kind}_link__{column}" for kind in NUMBER_FIELD for column in LINK_COLUMNS]
-    rows = (Relation.objects.annotate(**_joined_links()).filter(wanted)
-            .order_by().values_list("pk", *NUMBER_FIELD.values(), *columns))
+    # One row per relation and link (a relation without links: one row of NULLs for them).
+    columns = [f"digitalefactuur_links__{column}" for column in LINK_COLUMNS]
+    rows = (Relation.objects.filter(wanted).order_by()
+            .values_list("pk", *NUMBER_FIELD.values(), *columns))
     links, numbers_of = snapshot.links_by_df_id, {}
-    for pk, *row in rows:
-        numbers_of[pk] = dict(zip(NUMBER_FIELD, row[:len(NUMBER_FIELD)], strict=True))
-        values = row[len(NUMBER_FIELD):]
-        for index, kind in enumerate(NUMBER_FIELD):
-            link_pk, df_id, sent, received, received_raw, relation_raw = values[
-                index * len(LINK_COLUMNS):(index + 1) * len(LINK_COLUMNS)]
-            if link_pk is None:
-                continue
-            snapshot.linked_df_ids[(pk, kind)] = df_id
-            if df_id in df_ids:
-                links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
-                                         sent_fingerprint=sent, received_fingerprint=received,
-                                         pk=link_pk, received_raw_hash=received_raw,
-                                         relation_raw_hash=relation_raw)
+    for pk, debtor_number, creditor_number, link_pk, kind, df_id, *fingerprints in rows:
+        numbers_of[pk] = {DEBTOR: debtor_number, CREDITOR: creditor_number}
+        if link_pk is None:
+            continue
+        snapshot.linked_df_ids[(pk, kind)] = df_id
+        if df_id in df_ids:
+            sent, received, received_raw, relation_raw = fingerprints
+            links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
+                                     sent_fingerprint=sent, received_fingerprint=received,
+                                     pk=link_pk, received_raw_hash=received_raw,
+                                     relation_raw_hash=relation_raw)
     snapshot.unchanged_df_ids = {klant.id for klant in klanten
                                  if klant.id in links and links[klant.id].klant_unchanged(klant)}
     changed = [klant for klant in klanten if klant.id not in snapshot.unchanged_df_ids]
