@@ -66,7 +66,6 @@ install_log_redaction()
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
-_CHUNK_BYTES = 64 * 1024
 _BACKOFF_BASE_SECONDS = 0.5
 _BACKOFF_CAP_SECONDS = 30.0
 
@@ -83,14 +82,6 @@ class WriteResult:
     warnings: tuple[str, ...] = ()
     #: True when a create failed ambiguously and the klant was then found by its relatienummer.
     recovered: bool = False
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _DeadlinePassed(Exception):
-    pass
 
 
 # --- the client -------------------------------------------------------------------------------
@@ -323,7 +314,7 @@ class DigitaleFactuurClient:
                 try:
                     status = response.status_code
                     if not 300 <= status < 400:
-                        body = self._read_body(response, deadline)
+                        body = transport.read_body(response, deadline, self.max_body_bytes)
                 finally:
                     # Disarmed before the connection goes back to the pool.
                     watch.cancel()
@@ -331,10 +322,10 @@ class DigitaleFactuurClient:
             # requests' and urllib3's exceptions name the URL, code included: they are
             # translated here and never chained (the new error is raised outside this block,
             # without context).
-            except (requests.Timeout, urllib3.exceptions.TimeoutError, _DeadlinePassed,
+            except (requests.Timeout, urllib3.exceptions.TimeoutError, transport.DeadlinePassed,
                     TimeoutError) as exc:
                 failure = Timeout(url=url, detail=self._describe(exc))
-            except _TooLarge:
+            except transport.TooLarge:
                 failure = ProtocolError(url=url, detail=f"antwoord > {self.max_body_bytes} bytes")
             except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError,
                     requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
@@ -355,24 +346,6 @@ class DigitaleFactuurClient:
         return self._session.request(
             method, self._url(action, params), data={"xml": xml} if xml is not None else None,
             timeout=timeouts, allow_redirects=False, stream=True)
-
-    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise _TooLarge
-        chunks, size = [], 0
-        while True:
-            if time.monotonic() > deadline:
-                raise _DeadlinePassed("total deadline passed while reading the answer")
-            # read1 returns what has arrived instead of waiting for a full chunk, so the
-            # deadline is checked at least once per socket read.
-            chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _TooLarge
-            chunks.append(chunk)
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ deadline (a heap): starting a thread per request cost more than many a request o
 Arming and disarming take one lock; a disarmed watch can never be expired afterwards, so a
 connection back in the pool is never cut.
 
-Only `client.py` uses this module: it mounts `WatchedAdapter` on its session and wraps each
-request in `watch(seconds)`.
+Only `client.py` uses this module: it mounts `WatchedAdapter` on its session, wraps each
+request in `watch(seconds)` and reads each answer with `read_body` (bounded in size and time).
 """
 
 from __future__ import annotations
@@ -163,3 +163,36 @@ class WatchedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+# --- reading an answer ------------------------------------------------------------------------
+
+_CHUNK_BYTES = 64 * 1024
+
+
+class TooLarge(Exception):
+    """The answer is (or says it is) larger than the client accepts."""
+
+
+class DeadlinePassed(Exception):
+    """The total deadline passed while the answer was still arriving."""
+
+
+def read_body(response, deadline: float, max_bytes: int) -> bytes:
+    """The body of a streamed `requests` response, refused past `max_bytes` or the deadline."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge
+    chunks, size = [], 0
+    while True:
+        if time.monotonic() > deadline:
+            raise DeadlinePassed("total deadline passed while reading the answer")
+        # read1 returns what has arrived instead of waiting for a full chunk, so the deadline
+        # is checked at least once per socket read.
+        chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge
+        chunks.append(chunk)
