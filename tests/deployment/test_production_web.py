@@ -17,6 +17,8 @@ from cryptography.fernet import Fernet
 from tests.deployment.procfile import procfile_command
 
 ROOT = Path(__file__).resolve().parents[2]
+#: How long gunicorn may take to answer its first request.
+STARTUP_SECONDS = 60
 
 
 def _free_port() -> int:
@@ -45,14 +47,19 @@ def production_web(tmp_path, **environment):
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        # gunicorn accepts connections before its worker has imported Django (slow on a busy
+        # machine or a fresh checkout without bytecode): a refused connection and a slow first
+        # answer both mean "not up yet".
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
             try:
-                requests.get(f"{base}/admin/login/", timeout=2, allow_redirects=False)
+                requests.get(f"{base}/admin/login/", timeout=10, allow_redirects=False)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("gunicorn did not answer within 10 s")
+            except requests.RequestException:
+                if time.monotonic() > deadline or web.poll() is not None:
+                    raise AssertionError(
+                        f"gunicorn did not answer within {STARTUP_SECONDS} s") from None
+                time.sleep(0.2)
         yield base
     finally:
         web.terminate()
@@ -64,13 +71,13 @@ def test_gunicorn_from_the_production_procfile_serves_the_login_page_and_static_
     # given a production-like environment: DEBUG off, its own database and static folder
     # when gunicorn starts as the Procfile says
     with production_web(tmp_path) as base:
-        login = requests.get(f"{base}/admin/login/", timeout=5)
+        login = requests.get(f"{base}/admin/login/", timeout=30)
         # then the login page, its stylesheet, and a plain 404 without debug information
         assert login.status_code == 200
         css = re.search(r'href="(/static/admin/css/base[^"]*\.css)"', login.text)
         assert css, "the login page links the admin stylesheet"
-        assert requests.get(base + css[1], timeout=5).status_code == 200
-        missing = requests.get(f"{base}/bestaat-niet/", timeout=5)
+        assert requests.get(base + css[1], timeout=30).status_code == 200
+        missing = requests.get(f"{base}/bestaat-niet/", timeout=30)
         assert missing.status_code == 404
         assert "Traceback" not in missing.text and "DEBUG = True" not in missing.text
 
@@ -83,10 +90,10 @@ def test_behind_a_tls_proxy_plain_http_is_redirected_and_https_gets_secure_cooki
         host = {"Host": "crm.example.nl"}
 
         # when a request arrives that did not come through TLS
-        plain = requests.get(f"{base}/admin/login/", headers=host, timeout=5,
+        plain = requests.get(f"{base}/admin/login/", headers=host, timeout=30,
                              allow_redirects=False)
         # and one that did
-        proxied = requests.get(f"{base}/admin/login/", timeout=5, allow_redirects=False,
+        proxied = requests.get(f"{base}/admin/login/", timeout=30, allow_redirects=False,
                                headers={**host, "X-Forwarded-Proto": "https"})
 
     # then the first is sent to https, the second is served with HSTS and a Secure cookie
