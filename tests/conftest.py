@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: the browser, and the rule that CI never skips silently.
+"""Fixtures shared by every test: the browser, the rule that CI never skips silently, a closed
+port, and a logged-in client for the `df_admin` a folder defines.
 
 Browser tests drive Debian's Chromium (never a downloaded browser) through Playwright. Without a
 Chromium they are skipped with the reason, except when the environment variable CI is set: there
@@ -7,8 +8,10 @@ a missing browser is a failure, so a CI run can never pass by skipping them.
 
 import os
 import shutil
+import socket
 
 import pytest
+from django.test import Client
 
 # The fake DigitaleFactuur as a real HTTP server: fixtures `sandbox_server` and `sandbox`.
 pytest_plugins = ["tests.sandbox_fixture"]
@@ -45,6 +48,23 @@ def _dutch_by_default(settings):
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def closed_port_url():
+    """A base URL on which nothing listens: connection refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/api"
+
+
+@pytest.fixture
+def df_client(df_admin) -> Client:
+    """A test Client logged in as the folder's `df_admin` (each folder says who that is)."""
+    client = Client()
+    client.force_login(df_admin)
+    return client
 
 
 @pytest.fixture(scope="session")

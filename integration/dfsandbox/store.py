@@ -151,12 +151,7 @@ class Store:
             number = values.get("relatienummer", "")
             if number and not allow_duplicate and account.number_taken(number):
                 raise ApiError(409, f"relatienummer {number} is al in gebruik")
-            klant = blank_klant(self._next_id)
-            self._next_id += 1
-            klant.update({name: values[name] for name in VALUE_ELEMENTS if name in values})
-            account.klanten[klant["id"]] = klant
-            account.ordered_ids.append(klant["id"])
-            account.index(klant)
+            klant = self._add(account, values)
             self._save()
             return dict(klant)
 
@@ -169,15 +164,20 @@ class Store:
                 number = values.get("relatienummer", "")
                 if number and account.number_taken(number):
                     continue
-                klant = blank_klant(self._next_id)
-                self._next_id += 1
-                klant.update({name: values[name] for name in VALUE_ELEMENTS if name in values})
-                account.klanten[klant["id"]] = klant
-                account.ordered_ids.append(klant["id"])
-                account.index(klant)
+                self._add(account, values)
                 added += 1
             self._save()
             return added
+
+    def _add(self, account, values: dict[str, str]) -> dict:
+        """A new klant with the next id and the given values, in the account (lock held)."""
+        klant = blank_klant(self._next_id)
+        self._next_id += 1
+        klant.update({name: values[name] for name in VALUE_ELEMENTS if name in values})
+        account.klanten[klant["id"]] = klant
+        account.ordered_ids.append(klant["id"])
+        account.index(klant)
+        return klant
 
     def update(self, account_id: str, klant_id: int, values: dict[str, str]) -> dict:
         with self._lock:

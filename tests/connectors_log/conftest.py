@@ -30,13 +30,6 @@ def df_admin(db):
 
 
 @pytest.fixture
-def df_client(df_admin) -> Client:
-    client = Client()
-    client.force_login(df_admin)
-    return client
-
-
-@pytest.fixture
 def colleague_client(db) -> Client:
     """Staff, logged in, but in a role without the Digitale Factuur right."""
     client = Client()

@@ -7,7 +7,6 @@ for what no well-behaved server does (XXE, endless trickles, redirects, dropped 
 
 import http.server
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,15 +90,6 @@ def scripted():
     server.shutdown()
     server.server_close()
     thread.join(5)
-
-
-@pytest.fixture
-def closed_port_url():
-    """A base URL on which nothing listens: connection refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api"
 
 
 @pytest.fixture

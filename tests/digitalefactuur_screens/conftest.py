@@ -1,10 +1,8 @@
 """Fixtures of the DigitaleFactuur screens, the CLI and the schedule: the sandbox as a real
 server, users with and without the Digitale Factuur right, and a connector tested OK."""
 
-import socket
 
 import pytest
-from django.test import Client
 
 from integration.digitalefactuur.connection import run_connection_test
 from integration.digitalefactuur.models import DigitaleFactuurSettings
@@ -25,27 +23,11 @@ def df_sandbox(sandbox, settings):  # noqa: F811
 
 
 @pytest.fixture
-def closed_port_url():
-    """A base URL on which nothing listens: connection refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api"
-
-
-@pytest.fixture
 def df_admin(db):
     """A staff user whose role holds the Digitale Factuur right."""
     role = GroupFactory(name="Administrators")
     role.permissions.add(permission_for(DIGITALE_FACTUUR))
     return UserFactory(username="beheerder-df", groups=[role])
-
-
-@pytest.fixture
-def df_client(df_admin) -> Client:
-    client = Client()
-    client.force_login(df_admin)
-    return client
 
 
 @pytest.fixture

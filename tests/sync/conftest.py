@@ -1,7 +1,6 @@
 """Fixtures of the sync engine's scenarios: the sandbox as a real server and the connector
 configured against it, tested (options unlocked), with the options each scenario chooses."""
 
-import socket
 
 import pytest
 from django.utils import timezone
@@ -58,11 +57,3 @@ def run_sync():
 
     return _run
 
-
-@pytest.fixture
-def closed_port_url():
-    """A base URL on which nothing listens: connection refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api"
