@@ -18,8 +18,23 @@ What it guarantees to the sync engine:
   or a repr: every URL goes through `redact_url`, every server text is scrubbed, requests'
   own exceptions are never chained, and urllib3's debug log gets a redacting filter.
 
-Writes return a `WriteResult`: the klant as the server answered it, the Dutch warnings of the
-schema (characters stripped before sending), and whether a create was recovered by a lookup.
+What it does not assume about DigitaleFactuur (README, "What we do not assume"):
+
+- that `&page` is honoured: a list ends at an empty page, or at a page that brings no klant not
+  read before (a service that answers every klant whatever the page, or repeats its last page);
+  an id read twice is read once, and a list whose pages keep repeating what was read is refused;
+- that `&relatienummer=N` filters: `lookup_number` says whether the answer shows the filter
+  honoured (every klant in it has that number), and `find_everywhere` falls back to reading the
+  whole account when it does not;
+- what a write answers: the klant, `<klanten>` holding it, only `<id>`, a short text, nothing.
+  `WriteResult.klant` is the klant answered, or else the klant as sent (with the id when the
+  answer held one): an id-less result is for the caller to resolve by the number;
+- what `klant_updaten` does with absent elements: `update(..., base=...)` sends the whole klant
+  as last read, with only our fields changed.
+
+Writes return a `WriteResult`: the klant as the server answered it (or as sent), the Dutch
+warnings of the schema (characters stripped before sending), and whether a create was recovered
+by a lookup.
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import requests
@@ -56,9 +71,12 @@ from integration.digitalefactuur.schema import (
     normalise_value,
     parse_klant,
     parse_klanten,
+    parse_write_answer,
+    valid_id,
 )
 
-__all__ = ["MAX_BODY_BYTES", "DigitaleFactuurClient", "WriteResult", "redact_text", "redact_url"]
+__all__ = ["MAX_BODY_BYTES", "ApiReading", "DigitaleFactuurClient", "Listing", "NumberAnswer",
+           "WriteResult", "redact_text", "redact_url"]
 
 logger = logging.getLogger(__name__)
 # urllib3 logs request paths (access code included) at DEBUG.
@@ -68,6 +86,11 @@ install_log_redaction()
 MAX_BODY_BYTES = 20 * 1024 * 1024
 _BACKOFF_BASE_SECONDS = 0.5
 _BACKOFF_CAP_SECONDS = 30.0
+#: Klanten handed to the caller at a time: a page of 20,000 (a service that ignores paging) is
+#: planned and written in slices, never in one transaction.
+SLICE_SIZE = 250
+#: A number no klant carries, to see whether the number filter is honoured at all.
+_UNUSED_NUMBER = "0"
 
 # --- results --------------------------------------------------------------------------------------
 
@@ -82,6 +105,48 @@ class WriteResult:
     warnings: tuple[str, ...] = ()
     #: True when a create failed ambiguously and the klant was then found by its relatienummer.
     recovered: bool = False
+    #: True when the answer held the klant; False when `klant` is what was sent (the answer was
+    #: only an id, a text or nothing). Its id is "" when the answer did not say it.
+    answered: bool = True
+
+
+@dataclass
+class Listing:
+    """How one read of the klanten list went: what the engine logs and Koppeling testen learns."""
+
+    pages: int = 0
+    #: Klanten handed out (each id once).
+    read: int = 0
+    #: Klanten dropped because their id was read before in this list.
+    repeated: int = 0
+    #: The list ended at a page that brought nothing new, not at an empty page: the service
+    #: answers every klant whatever the page, or repeats its last page past the end.
+    ended_by_repeat: bool = False
+
+
+@dataclass(frozen=True)
+class NumberAnswer:
+    """The answer to `klanten&relatienummer=N`: every klant it held, and whether it shows the
+    filter honoured (none of them carries another number)."""
+
+    number: str
+    klanten: list[DfKlant]
+    honoured: bool
+
+    def with_number(self) -> list[DfKlant]:
+        return [k for k in self.klanten if normalise_value(k.relatienummer) == self.number]
+
+
+@dataclass
+class ApiReading:
+    """What "Koppeling testen" learned of the open points: "honoured", "ignored" or "unknown"."""
+
+    paging: str = "unknown"
+    number_filter: str = "unknown"
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"paging": self.paging, "number_filter": self.number_filter}
 
 
 # --- the client -------------------------------------------------------------------------------
@@ -139,6 +204,9 @@ class DigitaleFactuurClient:
             # Uncompressed: the size limit then bounds what the server can make us hold.
             "Accept-Encoding": "identity",
         })
+        #: What the answers to `klanten&relatienummer=N` showed so far: None (nothing yet),
+        #: True (honoured), False (ignored at least once: not trusted for the rest of the run).
+        self.filter_honoured: bool | None = None
         register_secret_holder(self)
 
     @classmethod
@@ -173,38 +241,89 @@ class DigitaleFactuurClient:
 
     # --- operations -------------------------------------------------------------------------
 
-    def iter_pages(self) -> Iterator[list[DfKlant]]:
-        """Every page of klanten, fetched lazily from page 1 until a page without klant."""
-        page, previous_ids = 1, None
+    def iter_pages(self, seen: set[str] | None = None,
+                   listing: Listing | None = None) -> Iterator[list[DfKlant]]:
+        """Every klant of the account, in slices of at most SLICE_SIZE, each id once.
+
+        Pages are fetched lazily from 1. The list ends at a page without klant, or at a page
+        that brings no id not read before (`listing.ended_by_repeat`): whether the service pages
+        at all is not documented. Ids read before are dropped (`seen` collects them; pass a set
+        to keep them); klanten without an id pass, for the caller to skip with the reason. When
+        pages keep bringing more repeats than news, the service loops: ProtocolError.
+        """
+        seen = set() if seen is None else seen
+        listing = Listing() if listing is None else listing
+        page = 1
         while True:
             klanten, url = self._call("GET", "klanten", {"page": page}, None, self._klanten)
+            listing.pages += 1
             if not klanten:
                 return
-            ids = [klant.id for klant in klanten]
-            # A server that ignores `page` would otherwise make this loop endless.
-            if ids == previous_ids:
-                raise ProtocolError(url=url, detail=f"pagina {page} herhaalt pagina {page - 1}")
-            previous_ids = ids
-            yield klanten
+            fresh, new_ids = [], 0
+            for klant in klanten:
+                if klant.id:
+                    if klant.id in seen:
+                        listing.repeated += 1
+                        continue
+                    seen.add(klant.id)
+                    new_ids += 1
+                fresh.append(klant)
+            if not new_ids:
+                listing.ended_by_repeat = page > 1
+                return
+            listing.read += len(fresh)
+            if listing.pages >= 3 and listing.repeated > listing.read:
+                raise ProtocolError(url=url, detail=(
+                    f"de lijst eindigt niet: {listing.pages} pagina's brachten "
+                    f"{listing.repeated} keer een klant die al gelezen was"))
+            for start in range(0, len(fresh), SLICE_SIZE):
+                yield fresh[start:start + SLICE_SIZE]
             page += 1
 
     def iter_klanten(self) -> Iterator[DfKlant]:
-        """Every klant of the account, page by page."""
+        """Every klant of the account, each id once."""
         for page in self.iter_pages():
             yield from page
 
+    def lookup_number(self, number: str | int) -> NumberAnswer:
+        """`klanten&relatienummer=N`, with whether the answer shows the filter honoured.
+
+        Remembers what it saw (`filter_honoured`): an answer holding another number shows the
+        filter ignored, and from then on `find_everywhere` reads the whole account instead.
+        """
+        wanted = self._number(number)
+        klanten, _url = self._call("GET", "klanten", {"relatienummer": wanted}, None,
+                                   self._klanten)
+        honoured = all(normalise_value(k.relatienummer) == wanted for k in klanten)
+        if not honoured:
+            self.filter_honoured = False
+        elif klanten and self.filter_honoured is None:
+            self.filter_honoured = True
+        return NumberAnswer(wanted, klanten, honoured)
+
+    def find_everywhere(self, number: str | int) -> list[DfKlant]:
+        """Every klant with this relatienummer, read now, lowest id first: by the filter when
+        the answer shows it honoured, else from one read of the whole account."""
+        wanted = self._number(number)
+        if self.filter_honoured is not False:
+            answer = self.lookup_number(wanted)
+            if answer.honoured:
+                return sorted(answer.with_number(), key=id_order)
+        return sorted((k for k in self.iter_klanten()
+                       if normalise_value(k.relatienummer) == wanted), key=id_order)
+
     def find_by_relatienummer(self, number: str | int) -> DfKlant | None:
-        """The klant with this relatienummer, or None."""
-        klanten, _url = self._call("GET", "klanten", {"relatienummer": self._number(number)},
-                                   None, self._klanten)
-        return self._pick(number, klanten)
+        """The klant with this relatienummer (the lowest id if there are more), or None."""
+        found = self.find_everywhere(number)
+        return found[0] if found else None
 
     def create(self, klant: DfKlant, *, fields: Iterable[str] | None = None) -> WriteResult:
         """Create `klant` (its id is ignored); never creates it twice.
 
-        After an ambiguous failure the relatienummer is looked up before trying again; a klant
-        found then is returned with `recovered=True`. Without a relatienummer there is nothing to
-        look up, so an ambiguous failure is raised rather than risk a duplicate.
+        After an ambiguous failure the relatienummer is looked up (`find_everywhere`: the whole
+        account when the filter cannot be trusted) before trying again; a klant found then is
+        returned with `recovered=True`. Without a relatienummer there is nothing to look up, so
+        an ambiguous failure is raised rather than risk a duplicate.
         """
         xml, warnings = klant_to_xml(replace(klant, id=""), fields=fields)
         number = normalise_value(klant.relatienummer)
@@ -215,43 +334,76 @@ class DigitaleFactuurClient:
             attempt += 1
             try:
                 if uncertain:
-                    found = self._pick(number, self._lookup_once(number, attempt))
-                    if found is not None:
-                        return WriteResult(found, tuple(warnings), recovered=True)
+                    found = self.find_everywhere(number)
+                    if found:
+                        return WriteResult(found[0], tuple(warnings), recovered=True)
                     uncertain = False
                 body, url = self._attempt("POST", "klant_aanmaken", None, xml, attempt)
-                return WriteResult(self._written(body, url), tuple(warnings))
+                return self._write_result(body, url, xml, warnings)
             except (Conflict, Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer) as exc:
                 failure = exc
             if isinstance(failure, Conflict):
                 if not ambiguous:
                     raise failure
                 # A 409 after an ambiguous attempt is most likely our own earlier create.
-                found = self._pick(number, self._lookup_once(number, attempt))
-                if found is None:
+                found = self.find_everywhere(number)
+                if not found:
                     raise failure
-                return WriteResult(found, tuple(warnings), recovered=True)
+                return WriteResult(found[0], tuple(warnings), recovered=True)
             if not isinstance(failure, RateLimited):  # a 429 was refused: nothing happened
                 if not number:
                     raise failure  # nothing to look up: better an error than a duplicate
                 uncertain = ambiguous = True
             self._wait_before_retry(failure, attempt, started)
 
-    def update(self, klant: DfKlant, *, fields: Iterable[str] | None = None) -> WriteResult:
-        """Update the klant with `klant.id`: every field in `fields` is set (empty clears it)."""
+    def update(self, klant: DfKlant, *, fields: Iterable[str] | None = None,
+               base: DfKlant | None = None) -> WriteResult:
+        """Update the klant with `klant.id`: every field in `fields` is set (empty clears it).
+
+        With `base` (the klant as last read) every other element is sent as it came, so the
+        update clears nothing under either reading of `klant_updaten` (schema.klant_to_xml).
+        """
         if not normalise_value(klant.id):
             raise ValueError("update needs the klant's id")
-        xml, warnings = klant_to_xml(klant, fields=fields)
+        xml, warnings = klant_to_xml(klant, fields=fields, base=base)
         # Sending the same full values twice gives the same result: retrying is safe.
-        klant, _url = self._call("POST", "klant_updaten", None, xml, self._written)
-        return WriteResult(klant, tuple(warnings))
+        result, _url = self._call("POST", "klant_updaten", None, xml,
+                                  lambda body, url: self._write_result(body, url, xml, warnings))
+        if not result.klant.id:
+            result = replace(result, klant=replace(result.klant, id=klant.id))
+        return result
 
-    def test_connection(self, timeout: float | None = None) -> None:
-        """One quick read of the first page, no retries; raises the error the screen should show."""
+    def test_connection(self, timeout: float | None = None) -> ApiReading:
+        """One quick read of the first page, no retries; raises the error the screen should show.
+
+        On success a few more quick reads learn how the service answers the open points (does
+        it page? does it filter by number?): nothing depends on it, it is shown to the
+        administrator and support. A failure of those reads leaves the point "unknown".
+        """
         seconds = float(timeout or self.test_timeout)
-        body, url = self._attempt("GET", "klanten", {"page": 1}, None, 1,
-                                  timeouts=(seconds, seconds), total=2 * seconds)
-        self._parse(parse_klanten, body, url)
+        quick = {"timeouts": (seconds, seconds), "total": 2 * seconds}
+        body, url = self._attempt("GET", "klanten", {"page": 1}, None, 1, **quick)
+        first = self._parse(parse_klanten, body, url)
+        reading = ApiReading()
+        try:
+            if first:
+                body, url = self._attempt("GET", "klanten", {"page": 2}, None, 1, **quick)
+                second = self._parse(parse_klanten, body, url)
+                # Page 2 holding only page 1's klanten: every klant at once, or the last page
+                # repeated (the two cannot be told apart with one page of klanten).
+                same = {k.id for k in second} <= {k.id for k in first}
+                reading.paging = "ignored" if second and same else "honoured"
+            body, url = self._attempt("GET", "klanten", {"relatienummer": _UNUSED_NUMBER}, None,
+                                      1, **quick)
+            filtered = self._parse(parse_klanten, body, url)
+            if filtered:
+                reading.number_filter = "ignored"
+            elif first:
+                reading.number_filter = "honoured"
+        except DigitaleFactuurError as error:
+            logger.info("digitalefactuur test: reading the open points stopped: %s",
+                        type(error).__name__)
+        return reading
 
     # --- the one door -------------------------------------------------------------------------
 
@@ -380,11 +532,23 @@ class DigitaleFactuurClient:
     def _klanten(self, body: bytes, url: str) -> list[DfKlant]:
         return self._parse(parse_klanten, body, url)
 
-    def _written(self, body: bytes, url: str) -> DfKlant:
-        klant = self._parse(parse_klant, body, url)
-        if not klant.id:
-            raise UnreadableAnswer(url=url, detail="antwoord zonder <id>")
-        return klant
+    def _write_result(self, body: bytes, url: str, xml: bytes,
+                      warnings: list[str]) -> WriteResult:
+        try:
+            answered, answered_id = parse_write_answer(body)
+        except SchemaError as exc:
+            error = ProtocolError if exc.forbidden else UnreadableAnswer
+            failure = error(url=url, detail=self._scrub(exc.reason))
+            logger.warning("digitalefactuur write answer unreadable (%d bytes): %s", len(body),
+                           failure.detail)
+            raise failure from None
+        if answered is not None and valid_id(answered.id):
+            return WriteResult(answered, tuple(warnings))
+        # Not the klant: what was sent is what DigitaleFactuur now holds, as far as we know.
+        sent = parse_klant(xml)
+        klant_id = answered_id if valid_id(answered_id) else ""
+        return WriteResult(replace(sent, id=klant_id or sent.id), tuple(warnings),
+                           answered=False)
 
     @staticmethod
     def _number(number: str | int) -> str:
@@ -392,15 +556,6 @@ class DigitaleFactuurClient:
         if not value:
             raise ValueError("a relatienummer is required")
         return value
-
-    def _pick(self, number: str | int, klanten: list[DfKlant]) -> DfKlant | None:
-        # Compare ourselves: a server that ignored the filter must not hand us another klant.
-        wanted = self._number(number)
-        return next((k for k in klanten if normalise_value(k.relatienummer) == wanted), None)
-
-    def _lookup_once(self, number: str, attempt: int) -> list[DfKlant]:
-        body, url = self._attempt("GET", "klanten", {"relatienummer": number}, None, attempt)
-        return self._parse(parse_klanten, body, url)
 
     def _log(self, action: str, status: int | None, started: float, attempt: int,
              failure: DigitaleFactuurError | None) -> None:
@@ -414,3 +569,11 @@ class DigitaleFactuurClient:
             logger.warning("digitalefactuur %s: %s (code %s, HTTP %s) in %d ms (attempt %d)",
                            action, type(failure).__name__, failure.code, status, duration_ms,
                            attempt, extra={**extra, "error": type(failure).__name__})
+
+
+def id_order(klant: DfKlant) -> tuple[int, int, str]:
+    """Sort key: numeric ids by their value, then any other id as text ("lowest id first")."""
+    text = klant.id
+    if text.isascii() and text.isdigit():
+        return 0, int(text), ""
+    return 1, 0, text

@@ -17,8 +17,11 @@ DigitaleFactuur's rate limit (README, "Settings"). What this module promises the
   that call as the 429 itself would have, without sending what the server asked us not to send.
   Each client's attempts, budget and deadline still hold as they are.
 
-`ExportPool.submit(job, *args)` runs `job(client, *args)` on a worker; `InlineRunner` runs it at
-once on the run's own client, so the sequential export takes the very same path.
+`send_all(jobs, stop)` sends a chunk's writes and returns their outcomes in the jobs' order
+(`ThreadPoolExecutor.map` keeps it): ("ok", result), ("error", the DigitaleFactuurError), or
+("unsent", None) for a job never sent because `stop` said so after an earlier outcome (a halt,
+DigitaleFactuur down). `InlineRunner` sends them one after the other on the run's own client,
+`ExportPool` over its workers, so the sequential export takes the very same path.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .client import DigitaleFactuurClient
-from .errors import RateLimited
+from .errors import DigitaleFactuurError, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,14 @@ class GatedClient(DigitaleFactuurClient):
             raise
 
 
+def _outcome(job, client) -> tuple:
+    function, *arguments = job
+    try:
+        return "ok", function(client, *arguments)
+    except DigitaleFactuurError as error:
+        return "error", error
+
+
 class InlineRunner:
     """No workers: `submit` runs the job at once on the run's own client."""
 
@@ -106,6 +117,17 @@ class InlineRunner:
 
     def __init__(self, client):
         self._client = client
+
+    def send_all(self, jobs, stop: Callable[[tuple], bool]) -> list[tuple]:
+        outcomes, stopped = [], False
+        for job in jobs:
+            if stopped:
+                outcomes.append(("unsent", None))
+                continue
+            outcome = _outcome(job, self._client)
+            outcomes.append(outcome)
+            stopped = stop(outcome)
+        return outcomes
 
     def submit(self, job, *args) -> Future:
         future = Future()
@@ -152,6 +174,22 @@ class ExportPool:
 
     def submit(self, job, *args) -> Future:
         return self._executor.submit(self._run, job, args)
+
+    def send_all(self, jobs, stop: Callable[[tuple], bool]) -> list[tuple]:
+        stopped = threading.Event()
+        judged = threading.Lock()
+
+        def send(job):
+            if stopped.is_set():  # a halt or an outage meanwhile: what waits is not sent
+                return "unsent", None
+            with translation.override(self._language):
+                outcome = _outcome(job, self._local.client)
+            with judged:
+                if stop(outcome):
+                    stopped.set()
+            return outcome
+
+        return list(self._executor.map(send, jobs))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

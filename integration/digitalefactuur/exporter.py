@@ -4,31 +4,31 @@ Every relation with a Debiteurnummer is a `debiteur` klant, with a Crediteurnumm
 klant (both: two klanten). Per (relation, kind):
 
 - linked and its export shape unchanged since the last sync: nothing, no call;
-- linked and changed: `klant_updaten`; a 404 means the klant vanished from DigitaleFactuur:
-  PerfectView leads, so it is created again and the log says so;
-- not linked: the number is looked up first; a klant found is linked (and updated when its
-  values differ), otherwise it is created (the client never creates twice after a timeout).
+- linked and changed: `klant_updaten` with the WHOLE klant as this run last read it (the link's
+  kept copy, fresh after the run's full read; a change push reads it first), only our fields
+  changed: whether the service clears the elements an update leaves out is not documented, so
+  we leave nothing out. A klant DigitaleFactuur changed since the last sync is a conflict the
+  log records (PerfectView still wins), unless the import phase of this run already did;
+- linked, but its klant gone from the account (the full read did not see it, or the update was
+  answered 404): created again, "opnieuw aangemaakt" in the log;
+- not linked: the number is looked for in the whole account (`AccountView.find`: the filter
+  only when its answer shows it honoured). A klant found is linked (the lowest id when there
+  are more; the log names the others as duplicates) and updated when its values differ;
+  otherwise the klant is created. A number that exists anywhere is never created again.
 
-Links whose relation no longer carries that number are removed; nothing is ever deleted in
-DigitaleFactuur. The links and events of a chunk are written together at the end of the chunk
-(and before the run stops for any reason): a crash in between loses nothing that matters, as the
-next run finds a created klant by its number and repeats an update harmlessly.
-
-With `DIGITALEFACTUUR_EXPORT_CONCURRENCY` above 1 the requests of a chunk go out over that many
-workers (`concurrency.py`); everything else stays in the run's thread: planning, the database
-(links read, the check that a found klant is not linked elsewhere, links and events written),
-the counts, the progress. The requests are recorded in the order they were planned, (relation
-id, kind), whatever order their answers come in, so the outcome is the sequential one. On a halt
-the requests already handed to a worker are waited for (those still waiting for one are never
-sent): what they wrote is recorded, what they only looked up or failed is dropped, as the
-sequential export would not have sent it.
+Each chunk goes in three steps: plan (the run's thread: compare, read what must be read, decide
+the write), send (the writes, in order, over `DIGITALEFACTUUR_EXPORT_CONCURRENCY` workers or on
+the run's client), record (the run's thread, in plan order: links, events, counts). A create
+answered without an id (a text, an empty body) is linked after the chunk by its number. Links
+and events of a chunk are written together at its end, also when the run stops: a crash in
+between loses nothing that matters, as the next run finds a created klant by its number and
+repeats an update harmlessly. Links whose relation no longer carries that number are removed;
+nothing is ever deleted in DigitaleFactuur.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -39,17 +39,20 @@ from django.utils.translation import gettext as _
 from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
-from .client import WriteResult
+from .account import VANISHED
+from .client import WriteResult, id_order
 from .concurrency import open_runner
-from .errors import DigitaleFactuurError, NotFound
-from .links import DfLink, klant_payload
+from .errors import NotFound
+from .links import DfLink, klant_payload, source_fields
 from .mapping import (
     NUMBER_FIELD,
     Export,
+    classify,
     fingerprint,
     klant_diff,
     raw_klant_hash,
     raw_relation_hash,
+    to_klant,
 )
 from .plan import LinkState, compare_found, export_state
 from .schema import DfKlant
@@ -59,13 +62,15 @@ Action = SyncEvent.Action
 CHUNK_SIZE = 100
 #: What an export writes on a link that exists already.
 LINK_FIELDS = ["df_id", "number", "sent_fingerprint", "received_fingerprint",
-               "received_raw_hash", "relation_raw_hash", "last_payload", "synced_at"]
+               "received_raw_hash", "relation_raw_hash", "last_payload", "synced_at", "source",
+               "source_hash"]
 
 
 class ChunkWrites:
     """The links and events of one chunk, written in one transaction."""
 
     def __init__(self):
+        self.removed_links: list[int] = []
         self.new_links: list[DfLink] = []
         self.changed_links: list[DfLink] = []
         self.events: list[SyncEvent] = []
@@ -73,8 +78,10 @@ class ChunkWrites:
     def flush(self, ctx) -> None:
         if ctx.dry_run:
             ctx.preview.extend(self.events)
-        elif self.new_links or self.changed_links or self.events:
+        elif self.new_links or self.changed_links or self.events or self.removed_links:
             with transaction.atomic():
+                if self.removed_links:
+                    DfLink.objects.filter(pk__in=self.removed_links).delete()
                 if self.changed_links:
                     # An upsert on the primary key: one plain INSERT .. ON CONFLICT, where
                     # bulk_update builds a CASE expression per field and row (SQLite 3.24+,
@@ -97,7 +104,7 @@ def _state(link: DfLink | None) -> LinkState | None:
                      received_fingerprint=link.received_fingerprint,
                      last_klant=link.last_klant, pk=link.pk,
                      received_raw_hash=link.received_raw_hash,
-                     relation_raw_hash=link.relation_raw_hash)
+                     relation_raw_hash=link.relation_raw_hash, source_hash=link.source_hash)
 
 
 def remove_stale_links(ctx, relation_ids=None) -> int:
@@ -113,10 +120,24 @@ def remove_stale_links(ctx, relation_ids=None) -> int:
     return removed
 
 
+class _Refused(Exception):
+    """A record this run will not send; the message is for the log."""
+
+
+@dataclass
+class _Sent:
+    """What a write did: the answer (None: nothing written), as what action."""
+
+    action: str = Action.UPDATED
+    answer: WriteResult | None = None
+    recreated: bool = False
+    #: A klant found by its number instead of creating (after a 404: linked and updated).
+    found: DfKlant | None = None
+
+
 @dataclass
 class _Pending:
-    """One (relation, kind) to send: planned and recorded in the run's thread, sent by
-    `runner` (a worker, or the run's own client); `sent` is the job under way."""
+    """One (relation, kind) planned in the run's thread; `job` is the write to send, if any."""
 
     relation: Relation
     kind: str
@@ -125,193 +146,237 @@ class _Pending:
     fingerprint: str
     number: str
     event: SyncEvent
-    notes: list
-    sent: Future
-
-
-@dataclass
-class _Sent:
-    """What a job did: the answer to a write (None: nothing written), or a klant found."""
-
+    notes: list = field(default_factory=list)
+    #: (function, arguments): run as function(client, *arguments) by the runner.
+    job: tuple | None = None
+    #: The action when nothing is sent (a dry run, a klant linked as it is).
     action: str = Action.UPDATED
-    answer: WriteResult | None = None
+    #: A klant not linked yet, found by its number: linked when recorded.
     found: DfKlant | None = None
-    recreated: bool = False
-    #: A create refused after the lookup: raised where it is recorded, with the diff it had.
-    failure: DigitaleFactuurError | None = None
+    refused: str = ""
+    #: Events recorded before this one's (a conflict a change push found).
+    before: list = field(default_factory=list)
 
 
 # --- the jobs: network only, no database (they may run on a worker thread) ------------------
 
-def _update(client, klant: DfKlant, elements) -> _Sent:
+def _update(client, klant: DfKlant, elements, base: DfKlant | None) -> _Sent:
     try:
-        return _Sent(Action.UPDATED, client.update(klant, fields=elements))
+        return _Sent(Action.UPDATED, client.update(klant, fields=elements, base=base))
     except NotFound:
-        # Vanished from DigitaleFactuur: PerfectView leads, so it is created again.
-        answer = client.create(replace(klant, id=""), fields=elements)
-        return _Sent(Action.CREATED, answer, recreated=True)
+        # Vanished from DigitaleFactuur: PerfectView leads, so it is created again, unless
+        # its number is in the account now (merged there): then that klant is the one.
+        return _create_unless_numbered(client, replace(klant, id=""), elements, recreated=True)
 
 
-def _look_up_or_create(client, number: str, klant: DfKlant, elements, dry_run: bool) -> _Sent:
-    found = client.find_by_relatienummer(number)
-    if found is not None or dry_run:
-        return _Sent(Action.CREATED, found=found)
-    try:
-        return _Sent(Action.CREATED, client.create(klant, fields=elements))
-    except DigitaleFactuurError as failure:
-        return _Sent(Action.CREATED, failure=failure)
+def _create(client, klant: DfKlant, elements) -> _Sent:
+    return _Sent(Action.CREATED, client.create(klant, fields=elements))
 
 
-def _update_found(client, klant: DfKlant, found_id: str, elements) -> _Sent:
-    return _Sent(Action.UPDATED, client.update(replace(klant, id=found_id), fields=elements))
+def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool) -> _Sent:
+    found = client.find_everywhere(klant.relatienummer) if klant.relatienummer else []
+    if found:
+        answer = client.update(replace(klant, id=found[0].id), fields=elements, base=found[0])
+        return _Sent(Action.UPDATED, answer, recreated=False, found=found[0])
+    return _Sent(Action.CREATED, client.create(klant, fields=elements), recreated=recreated)
 
 
-# --- the run's thread -------------------------------------------------------------------------
+# --- plan: the run's thread ------------------------------------------------------------------
 
-def export_one(ctx, relation: Relation, kind: str, link: DfLink | None,
-               runner) -> _Pending | None:
-    """Plan one (relation, kind) and hand its request to `runner`; None when unchanged
-    (nothing to send). `record` finishes it once sent."""
-    state = _state(link)
-    export, crm_fingerprint, changed = export_state(relation, kind, state)
-    if not changed:
+def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
+    """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
+    gone = link is not None and link.df_id in ctx.vanished_ids
+    export, crm_fingerprint, changed = export_state(relation, kind, _state(link))
+    if not (changed or gone):
         return None
+    if export is None:
+        export = to_klant(relation, kind, link.df_id)
+        crm_fingerprint = export.fingerprint
     number = getattr(relation, NUMBER_FIELD[kind]).strip()
     event = SyncEvent(run=ctx.run, direction=EXPORT, relation=relation, number=number,
                       kind=kind, df_id=link.df_id if link else "")
-    if link is not None:
-        event.diff = {e: [o, n] for e, (o, n) in
-                      klant_diff(link.last_klant, export.klant, relation.kind).items()}
-        sent = (_done(_Sent(Action.UPDATED)) if ctx.dry_run else
-                runner.submit(_update, export.klant, export.elements))
-    else:
-        sent = runner.submit(_look_up_or_create, number, export.klant, export.elements,
-                             ctx.dry_run)
-    return _Pending(relation, kind, link, export, crm_fingerprint, number, event,
-                    list(export.warnings), sent)
-
-
-def _done(sent: _Sent) -> Future:
-    future = Future()
-    future.set_result(sent)
-    return future
-
-
-def record(ctx, writes: ChunkWrites, pending: _Pending, runner) -> None:
-    """Wait for `pending`'s request and record what happened in `writes` (the run's thread)."""
-    relation, kind, event, notes = pending.relation, pending.kind, pending.event, pending.notes
-    link = pending.link
+    pending = _Pending(relation, kind, link, export, crm_fingerprint, number, event,
+                       list(export.warnings))
     try:
-        sent = pending.sent.result()
-        if sent.recreated:
-            notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit "
-                              "DigitaleFactuur."))
-        if link is None and sent.found is not None:
-            sent = _settle_found(ctx, writes, pending, sent.found, runner)
-        elif link is None:
-            event.diff = {e: ["", getattr(pending.export.klant, e)]
-                          for e in pending.export.elements if getattr(pending.export.klant, e)}
-            if sent.failure is not None:
-                raise sent.failure
-            if sent.answer is not None and sent.answer.recovered:
-                notes.append(_("Na een onderbroken verbinding teruggevonden op "
-                               "relatienummer; niet dubbel aangemaakt."))
-    except DigitaleFactuurError as error:
-        if error.action == "halt":
-            raise
-        event.action, event.message = Action.ERROR, str(error)
-        writes.events.append(event)
-        ctx.count(EXPORT, Action.ERROR)
-        ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
-        return
+        if link is not None and not gone:
+            base = None if ctx.dry_run else ctx.account.fresh_copy(link)
+            if base is VANISHED:
+                if link.df_id not in {v.df_id for v in ctx.account.vanished_links()}:
+                    raise _Refused(ctx.account.vanished_note() or _(
+                        "De klant (id %(id)s) is niet gevonden in DigitaleFactuur; er is "
+                        "niets verstuurd.") % {"id": link.df_id})
+                gone = True
+            else:
+                _plan_update(ctx, pending, base)
+                return pending
+        if gone:
+            pending.notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit "
+                                      "DigitaleFactuur."))
+            pending.export = replace(pending.export, klant=replace(export.klant, id=""))
+        _plan_unlinked(ctx, pending)
     except _Refused as refused:
-        event.action, event.message = Action.ERROR, str(refused)
-        writes.events.append(event)
-        ctx.count(EXPORT, Action.ERROR)
+        pending.refused = str(refused)
+    return pending
+
+
+def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
+    link, relation, export = pending.link, pending.relation, pending.export
+    pending.event.diff = {e: [o, n] for e, (o, n) in
+                          klant_diff(link.last_klant, export.klant, relation.kind).items()}
+    if (base is not None and pending.kind not in ctx.imported_kinds
+            and fingerprint(base, relation.kind) != link.received_fingerprint):
+        # DigitaleFactuur changed it since the last sync, and no import this run said so.
+        losing = klant_diff(link.last_klant, base, relation.kind)
+        if losing:
+            pending.before.append(SyncEvent(
+                run=ctx.run, direction=EXPORT, relation=relation, number=pending.number,
+                kind=pending.kind, df_id=link.df_id, action=Action.CONFLICT,
+                diff={e: [o, n] for e, (o, n) in klant_diff(base, export.klant,
+                                                            relation.kind).items()},
+                losing_values={e: new for e, (_old, new) in losing.items()},
+                message=_("Conflict: de klant is in DigitaleFactuur gewijzigd sinds de vorige "
+                          "synchronisatie, en de relatie in PerfectView ook. PerfectView gaat "
+                          "voor; de waarden uit DigitaleFactuur worden overschreven.")))
+    if not ctx.dry_run:
+        pending.job = (_update, export.klant, export.elements, base)
+
+
+def _plan_unlinked(ctx, pending: _Pending) -> None:
+    """Not linked (or its klant gone): link the klant holding the number, or create one."""
+    export, relation, event = pending.export, pending.relation, pending.event
+    found = ctx.account.find(pending.number)
+    if not found:
+        event.diff = {e: ["", getattr(export.klant, e)]
+                      for e in export.elements if getattr(export.klant, e)}
+        pending.action = Action.CREATED
+        if not ctx.dry_run:
+            pending.job = (_create, export.klant, export.elements)
+        return
+    klant = found[0]
+    if len(found) > 1:
+        pending.notes.append(_(
+            "Dubbel in DigitaleFactuur: de klanten %(ids)s hebben allemaal relatienummer "
+            "%(number)s; gekoppeld aan klant %(id)s. Voeg ze samen in DigitaleFactuur.") % {
+            "ids": ", ".join(k.id for k in found), "number": pending.number, "id": klant.id})
+    if not klant.elements or DfLink.objects.filter(df_id=klant.id).exists():
+        raise _Refused(_("De klant met relatienummer %(number)s in DigitaleFactuur (id %(id)s) "
+                         "is al gekoppeld aan een andere relatie.") % {
+            "number": pending.number, "id": klant.id})
+    found_kind, _reason = classify(klant)
+    if found_kind is not None and found_kind != pending.kind:
+        raise _Refused(_("Het relatienummer %(number)s is in DigitaleFactuur al in gebruik "
+                         "door een klant van een ander type (id %(id)s); er is niets "
+                         "aangemaakt. Geef de relatie een ander nummer.") % {
+            "number": pending.number, "id": klant.id})
+    pending.found = klant
+    event.df_id = klant.id
+    event.diff = compare_found(export, klant, relation.kind)
+    if not event.diff:
+        pending.action = Action.UNCHANGED
+        pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
+    elif not ctx.dry_run:
+        pending.job = (_update, replace(export.klant, id=klant.id), export.elements, klant)
+
+
+# --- record: the run's thread, in plan order --------------------------------------------------
+
+def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: list) -> None:
+    """Record what `outcome` (("ok", _Sent) / ("error", exc) / None: nothing sent) did."""
+    event, notes = pending.event, pending.notes
+    for before in pending.before:
+        writes.events.append(before)
+        ctx.count(EXPORT, before.action)
+    if pending.refused:
+        _failed(ctx, writes, event, pending.refused)
         ctx.errors += 1
         return
+    if outcome is not None and outcome[0] == "error":
+        error = outcome[1]
+        _failed(ctx, writes, event, str(error))
+        ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
+        return
     ctx.record_ok()
+    sent = outcome[1] if outcome is not None else _Sent(pending.action)
+    if sent.recreated:
+        notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit DigitaleFactuur."))
     answer = sent.answer
+    if answer is not None and answer.recovered:
+        notes.append(_("Na een onderbroken verbinding teruggevonden op relatienummer; niet "
+                       "dubbel aangemaakt."))
     if answer is not None:
         notes.extend(answer.warnings)
-        klant = answer.klant
-        event.df_id = klant.id
-        if link is None:
-            link = DfLink(relation=relation, kind=kind)
-            writes.new_links.append(link)
-        else:
-            writes.changed_links.append(link)
-        link.df_id = klant.id
-        _agree(link, relation, pending.number, pending.fingerprint, klant)
+    if not ctx.dry_run:
+        agreed = answer.klant if answer is not None else pending.found
+        if agreed is not None and not agreed.id:
+            unresolved.append((pending, agreed))  # answered without an id: linked after
+        elif agreed is not None:
+            event.df_id = agreed.id
+            _bind(writes, pending, agreed)
     event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
     ctx.count(EXPORT, sent.action)
 
 
-def _settle_found(ctx, writes: ChunkWrites, pending: _Pending, found: DfKlant,
-                  runner) -> _Sent:
-    """A klant with the number exists: link it (and update it when its values differ)."""
-    relation, event, number = pending.relation, pending.event, pending.number
-    if DfLink.objects.filter(df_id=found.id).exists():
-        raise _Refused(_("De klant met relatienummer %(number)s in DigitaleFactuur is "
-                         "al gekoppeld aan een andere relatie.") % {"number": number})
-    event.df_id = found.id
-    event.diff = compare_found(pending.export, found, relation.kind)
-    sent = _Sent(Action.UPDATED)
-    if not event.diff:
-        sent.action = Action.UNCHANGED
-        pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
-    elif not ctx.dry_run:
-        sent = runner.submit(_update_found, pending.export.klant, found.id,
-                             pending.export.elements).result()
-    if sent.answer is None and not ctx.dry_run:
-        link = DfLink(relation=relation, kind=pending.kind, df_id=found.id)
-        _agree(link, relation, number, pending.fingerprint, found)
+def _failed(ctx, writes: ChunkWrites, event: SyncEvent, message: str) -> None:
+    event.action, event.message = Action.ERROR, message
+    writes.events.append(event)
+    ctx.count(EXPORT, Action.ERROR)
+
+
+def _bind(writes: ChunkWrites, pending: _Pending, klant: DfKlant) -> None:
+    """Both sides agree now on `klant`: the link (new, moved or refreshed) remembers it."""
+    link = pending.link
+    if link is not None and link.df_id != klant.id:
+        writes.removed_links.append(link.pk)  # its klant is gone: a new link replaces it
+        link = None
+    if link is None:
+        link = DfLink(relation=pending.relation, kind=pending.kind)
         writes.new_links.append(link)
-    return sent
-
-
-def _record_next(ctx, writes: ChunkWrites, under_way: deque, runner) -> int:
-    """Record the first of `under_way`; 1 when it was a request under way, else 0."""
-    pending = under_way.popleft()
-    if pending is None:
-        ctx.count(EXPORT, Action.UNCHANGED)
-        return 0
-    record(ctx, writes, pending, runner)
-    return 1
-
-
-def _salvage(ctx, writes: ChunkWrites, under_way, runner) -> None:
-    """After a halt, the requests still under way: what they wrote is recorded (the links stay
-    true); what only failed or looked up is dropped, as the sequential export would never have
-    sent it."""
-    for pending in under_way:
-        if pending is not None:
-            pending.sent.cancel()  # those still waiting for a worker are never sent
-    for pending in under_way:
-        if pending is None or pending.sent.cancelled():
-            continue
-        try:
-            sent = pending.sent.result()
-        except Exception:  # noqa: S112  (nothing written; the halt says what went wrong)
-            continue
-        if sent.answer is not None:
-            record(ctx, writes, pending, runner)
-
-
-class _Refused(Exception):
-    """A record this run will not send; the message is for the log."""
+    else:
+        writes.changed_links.append(link)
+    link.df_id = klant.id
+    _agree(link, pending.relation, pending.number, pending.fingerprint, klant)
 
 
 def _agree(link: DfLink, relation: Relation, number: str, sent: str, klant) -> None:
-    """Both sides agree now: remember what was sent and what DigitaleFactuur answered."""
+    """Both sides agree now: remember what was sent and what DigitaleFactuur holds."""
+    raw = raw_klant_hash(klant)
     link.number = number
     link.sent_fingerprint = sent
     link.relation_raw_hash = raw_relation_hash(relation, link.kind)
     link.received_fingerprint = fingerprint(klant, relation.kind)
-    link.received_raw_hash = raw_klant_hash(klant)
+    link.received_raw_hash = raw
     link.last_payload = klant_payload(klant)
+    for name, value in source_fields(klant, raw).items():
+        setattr(link, name, value)
     link.synced_at = timezone.now()
+
+
+def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
+    """Creates answered without an id: their klant is found by its number and linked. When the
+    filter cannot be trusted, one read of the account serves the whole chunk."""
+    if not unresolved:
+        return
+    client = ctx.client
+    numbers = {pending.number for pending, _klant in unresolved}
+    if client.filter_honoured is False:
+        by_number: dict[str, list[DfKlant]] = {}
+        for klant in client.iter_klanten():
+            if klant.relatienummer.strip() in numbers:
+                by_number.setdefault(klant.relatienummer.strip(), []).append(klant)
+    else:
+        by_number = {number: client.find_everywhere(number) for number in numbers}
+    for pending, sent in unresolved:
+        found = sorted(by_number.get(pending.number, ()), key=id_order)
+        if not found:
+            pending.event.message = " ".join(filter(None, [pending.event.message, _(
+                "DigitaleFactuur bevestigde het aanmaken zonder id, en de klant is niet "
+                "teruggevonden op zijn nummer; de volgende run koppelt hem alsnog.")]))
+            continue
+        pending.event.df_id = found[0].id
+        # What was sent is what it holds; the read's copy has everything else it keeps.
+        _bind(writes, pending, replace(found[0]) if found[0].elements else
+              replace(sent, id=found[0].id))
 
 
 def relations_to_push(relation_ids) -> list[int]:
@@ -336,6 +401,14 @@ def relations_to_push(relation_ids) -> list[int]:
 def run_export(ctx) -> None:
     """Every relation with a number (or those of `ctx.relation_ids`), chunk by chunk."""
     remove_stale_links(ctx, ctx.relation_ids)
+    if ctx.relation_ids is None:
+        # A full run reads the account once (the import did, or it happens now): the floor
+        # for finding numbers and klanten that vanished.
+        if not ctx.account.complete:
+            ctx.progress(phase=_("Klanten in DigitaleFactuur lezen"), processed=0, total=0)
+            ctx.account.read_all()
+        ctx.vanished_ids = {link.df_id for link in ctx.account.vanished_links()}
+        ctx.note(ctx.account.vanished_note())
     with_number = Q(debtor_number__gt="") | Q(creditor_number__gt="")
     relations = Relation.objects.filter(with_number)
     if ctx.relation_ids is not None:
@@ -360,29 +433,8 @@ def _export_chunks(ctx, relations, runner) -> None:
         links = {(link.relation_id, link.kind): link for link in
                  DfLink.objects.filter(relation_id__in=[r.pk for r in chunk])}
         writes = ChunkWrites()
-        # In (relation id, kind) order, None for an unchanged one, recorded in the order they
-        # were planned whatever order they come back in (without workers: each one as soon as
-        # it is sent, as always). `runner.ahead` are handed out at a time: the workers bound the
-        # requests in flight, the rest wait their turn, so a slow answer at the head of the
-        # line leaves no worker idle.
-        under_way: deque[_Pending | None] = deque()
-        in_flight = 0
         try:
-            for relation in chunk:
-                for kind, number_field in NUMBER_FIELD.items():
-                    if not getattr(relation, number_field).strip():
-                        continue
-                    pending = export_one(ctx, relation, kind, links.get((relation.pk, kind)),
-                                         runner)
-                    under_way.append(pending)
-                    in_flight += pending is not None
-                    while under_way and (under_way[0] is None or in_flight >= runner.ahead):
-                        in_flight -= _record_next(ctx, writes, under_way, runner)
-            while under_way:
-                _record_next(ctx, writes, under_way, runner)
-        except BaseException:
-            _salvage(ctx, writes, under_way, runner)
-            raise
+            _export_chunk(ctx, chunk, links, writes, runner)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
             writes.flush(ctx)
@@ -390,3 +442,33 @@ def _export_chunks(ctx, relations, runner) -> None:
         ctx.progress(processed=processed)
         ctx.beat()
     ctx.progress(processed=processed, final=True)
+
+
+def _export_chunk(ctx, chunk, links, writes: ChunkWrites, runner) -> None:
+    """Plan every (relation, kind) of the chunk, send the writes in order, record them."""
+    planned = [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
+               for relation in chunk
+               for kind, number_field in NUMBER_FIELD.items()
+               if getattr(relation, number_field).strip()]
+    jobs = [pending.job for pending in planned if pending is not None and pending.job]
+    outcomes = iter(runner.send_all(jobs, ctx.stop_sending))
+    unresolved: list = []
+    stop = None
+    for pending in planned:
+        if pending is None:
+            ctx.count(EXPORT, Action.UNCHANGED)
+            continue
+        outcome = next(outcomes) if pending.job else None
+        if outcome is not None and outcome[0] == "unsent":
+            continue  # the run is stopping: never sent, the next run sends it
+        if stop is not None and (outcome is None or outcome[0] != "ok"):
+            continue  # after a halt only what was written is recorded (the links stay true)
+        try:
+            if outcome is not None and outcome[0] == "error" and outcome[1].action == "halt":
+                raise outcome[1]
+            record(ctx, writes, pending, outcome, unresolved)
+        except Exception as failure:  # a halt, or RunFailed: recorded after the writes
+            stop = stop or failure
+    _resolve(ctx, writes, unresolved)
+    if stop is not None:
+        raise stop

@@ -13,9 +13,16 @@ Per page, in this order and nothing more:
 4. progress on the run record (at most one write per half second, and one at the end), and a
    heartbeat on the lock (throttled).
 
-Memory holds one page: counts go to the run, events of a page are written with that page.
+Memory holds one slice (the client hands a page out in slices, so a service that answers every
+klant at once is written a slice at a time): counts go to the run, events with their slice.
 An unchanged page costs one read and nothing else; a page of new klanten one read and the
 transaction's three INSERTs.
+
+Beside its decisions, each slice refreshes the copy an update passes back (`DfLink.source`) of
+every linked klant whose raw hash changed, also where nothing is imported (a kind whose import
+is off, a conflict, a value we do not map), and tells the run's `AccountView` what it read: the
+ids, the numbers, the klanten no link holds. After the last page, with Bijwerken off, links
+whose klant was not seen are removed (with Bijwerken on the export creates them again).
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from django.utils.translation import gettext as _
 from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
-from .links import DfLink, klant_from_payload, klant_payload
+from .client import id_order
+from .links import DfLink, klant_from_payload, klant_payload, source_fields
 from .listener import importing
 from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash, raw_relation_hash
 from .plan import (
@@ -72,7 +80,7 @@ def import_options(df) -> ImportOptions:
 
 #: The link columns the first read takes (`last_payload` only when needed).
 LINK_COLUMNS = ("id", "kind", "df_id", "sent_fingerprint", "received_fingerprint",
-                "received_raw_hash", "relation_raw_hash")
+                "received_raw_hash", "relation_raw_hash", "source_hash")
 
 
 def _joined_links() -> dict[str, FilteredRelation]:
@@ -118,11 +126,11 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
             continue
         snapshot.linked_df_ids[(pk, kind)] = df_id
         if df_id in df_ids:
-            sent, received, received_raw, relation_raw = fingerprints
+            sent, received, received_raw, relation_raw, source_hash = fingerprints
             links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
                                      sent_fingerprint=sent, received_fingerprint=received,
                                      pk=link_pk, received_raw_hash=received_raw,
-                                     relation_raw_hash=relation_raw)
+                                     relation_raw_hash=relation_raw, source_hash=source_hash)
     snapshot.unchanged_df_ids = {klant.id for klant in klanten
                                  if klant.id in links and links[klant.id].klant_unchanged(klant)}
     changed = [klant for klant in klanten if klant.id not in snapshot.unchanged_df_ids]
@@ -163,22 +171,24 @@ def _event(ctx, decision: Decision, action: str, message: str | None = None) -> 
 
 def _link_for(decision: Decision, now) -> DfLink:
     klant, relation = decision.klant, decision.relation
+    raw = raw_klant_hash(klant)
     link = DfLink(relation=relation, kind=decision.kind, df_id=klant.id,
                   number=decision.number, sent_fingerprint=decision.sent_fingerprint,
                   received_fingerprint=decision.received_fingerprint,
                   # Each raw hash only with the fingerprint it stands for: a conflict linked
                   # with an empty sent fingerprint has no agreed CRM side yet.
-                  received_raw_hash=raw_klant_hash(klant),
+                  received_raw_hash=raw,
                   relation_raw_hash=(raw_relation_hash(relation, decision.kind)
                                      if decision.sent_fingerprint else ""),
-                  last_payload=klant_payload(klant), synced_at=now)
+                  last_payload=klant_payload(klant), synced_at=now,
+                  **source_fields(klant, raw))
     if decision.link is not None:
         link.pk = decision.link.pk
     return link
 
 
 LINK_FIELDS = ["number", "sent_fingerprint", "received_fingerprint", "received_raw_hash",
-               "relation_raw_hash", "last_payload", "synced_at"]
+               "relation_raw_hash", "last_payload", "synced_at", "source", "source_hash"]
 
 
 def _saved_meanwhile(read_at: dict[int, object]) -> set[int]:
@@ -206,16 +216,19 @@ def _perfectview_wins(ctx, event: SyncEvent, decision: Decision) -> None:
                       "DigitaleFactuur zijn niet overgenomen.")
 
 
-def write_page(ctx, decisions: list[Decision]) -> None:
+def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = None) -> None:
     """Count every decision; write the page's changes in one transaction (nothing in a dry run).
     """
     now = timezone.now()
     events, new_relations, changed_relations = [], [], []
     new_links, refreshed_links, relation_fields = [], [], set()
     updates: dict[int, tuple[Decision, SyncEvent]] = {}
+    copies, agreed = [], []  # links whose kept copy (and agreement) move on to what was read
     for decision in decisions:
         action, with_event = OUTCOME_ACTION[decision.outcome]
         ctx.count(IMPORT, action)
+        if decision.outcome is Outcome.ERROR:
+            ctx.errors += 1
         new_link = decision.link is None
         if decision.outcome is Outcome.LINK and new_link:
             events.append(_event(ctx, decision, Action.UNCHANGED))
@@ -233,10 +246,13 @@ def write_page(ctx, decisions: list[Decision]) -> None:
         # the export phase updates that very klant instead of looking it up again.
         if writes_link or (decision.outcome is Outcome.CONFLICT and new_link):
             (new_links if new_link else refreshed_links).append(decision)
+        elif snapshot is not None and decision.klant.id in snapshot.links_by_df_id:
+            _source_refresh(decision, snapshot.links_by_df_id[decision.klant.id], copies,
+                            agreed)
     if ctx.dry_run:
         ctx.preview.extend(events)
         return
-    if not (events or new_links or refreshed_links):
+    if not (events or new_links or refreshed_links or copies or agreed):
         return
     read_at = {relation.pk: relation.updated_at for relation in changed_relations}
     with transaction.atomic(), importing():
@@ -263,24 +279,90 @@ def write_page(ctx, decisions: list[Decision]) -> None:
         if refreshed_links:
             DfLink.objects.bulk_update([_link_for(d, now) for d in refreshed_links],
                                        LINK_FIELDS)
+        if copies:
+            DfLink.objects.bulk_update(copies, ["source", "source_hash"])
+        if agreed:
+            DfLink.objects.bulk_update(agreed, ["source", "source_hash", "received_raw_hash",
+                                                "last_payload"])
         if events:
             # The events of new relations get their ids now: bulk_create re-reads the
             # relation objects, which bulk_create above has given primary keys.
             SyncEvent.objects.bulk_create(events)
 
 
+def _source_refresh(decision: Decision, link: LinkState, copies: list, agreed: list) -> None:
+    """A linked klant whose link is not rewritten: keep the copy an update passes back fresh.
+
+    Where the klant agrees with its link (an unchanged fingerprint, the same kind) the raw hash
+    and the base move on too, so the next run finds it unchanged for free; otherwise (a
+    conflict, a changed type, a kind whose import is off) only the copy does, and the
+    agreement stays as it was.
+    """
+    klant = decision.klant
+    raw = raw_klant_hash(klant)
+    if decision.outcome is Outcome.UNCHANGED and link.kind == decision.kind:
+        if raw != link.source_hash or raw != link.received_raw_hash:
+            agreed.append(DfLink(pk=link.pk, **source_fields(klant, raw),
+                                 received_raw_hash=raw, last_payload=klant_payload(klant)))
+    elif raw != link.source_hash:
+        copies.append(DfLink(pk=link.pk, **source_fields(klant, raw)))
+
+
 def run_import(ctx) -> None:
-    """Every page of klanten, planned and written page by page."""
+    """Every klant of the account, planned and written a slice at a time; the run's
+    AccountView learns what was read."""
     options = import_options(ctx.settings)
+    account = ctx.account
     ctx.progress(phase=_("Debiteuren en crediteuren ophalen"), processed=0, total=0)
     processed = 0
-    for klanten in ctx.client.iter_pages():
+    for klanten in ctx.client.iter_pages(account.seen, account.listing):
+        # Lowest id first: of two klanten with the same number, the lower id is linked.
+        klanten = sorted(klanten, key=id_order)
         snapshot = read_snapshot(klanten)
-        # Numbers taken on this page; earlier pages are in the database (and the snapshot).
+        # Numbers taken in this slice; earlier slices are in the database (and the snapshot).
         claimed: dict = {}
         decisions = [plan_klant(klant, snapshot, options, claimed) for klant in klanten]
-        write_page(ctx, decisions)
+        write_page(ctx, decisions, snapshot)
+        account.note(klanten, {d.klant.id for d in decisions
+                               if d.klant.id in snapshot.links_by_df_id or _links_now(d)})
         processed += len(klanten)
         ctx.progress(processed=processed)
         ctx.beat()
+    account.finish()
+    ctx.imported_kinds = set(options.kinds)
+    if account.listing.ended_by_repeat:
+        ctx.note(_("DigitaleFactuur gaf na pagina %(page)d geen nieuwe klanten meer (het "
+                   "account antwoordt alle klanten in één keer, of herhaalt de laatste "
+                   "pagina); de lijst is als volledig gelezen beschouwd.") % {
+            "page": account.listing.pages - 1})
+    if not ctx.settings.push_enabled:
+        unlink_vanished(ctx)
     ctx.progress(processed=processed, final=True)
+
+
+def _links_now(decision: Decision) -> bool:
+    """The decision makes a link (the klant is no longer free for the export to adopt)."""
+    return decision.outcome in (Outcome.CREATE_RELATION, Outcome.UPDATE_RELATION, Outcome.LINK,
+                                Outcome.CONFLICT) and decision.relation is not None
+
+
+def unlink_vanished(ctx) -> None:
+    """Bijwerken off: links whose klant the full read did not see are removed, each logged."""
+    vanished = ctx.account.vanished_links()
+    if not vanished:
+        return
+    events = [SyncEvent(run=ctx.run, direction=IMPORT, relation_id=link.relation_id,
+                        df_id=link.df_id, number=link.number, kind=link.kind,
+                        action=Action.SKIPPED,
+                        message=_("De klant (id %(id)s) staat niet meer in DigitaleFactuur; de "
+                                  "koppeling is verwijderd. Zet Bijwerken aan om hem opnieuw "
+                                  "aan te maken.") % {"id": link.df_id})
+              for link in vanished]
+    for _event_row in events:
+        ctx.count(IMPORT, Action.SKIPPED)
+    if ctx.dry_run:
+        ctx.preview.extend(events)
+        return
+    with transaction.atomic():
+        DfLink.objects.filter(pk__in=[link.pk for link in vanished]).delete()
+        SyncEvent.objects.bulk_create(events)

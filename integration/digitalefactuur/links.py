@@ -24,8 +24,12 @@ equal raw hash proves an equal fingerprint without canonicalising anything, whic
 a resync of unchanged records cheap. An empty raw hash is "unknown" (links from before the field,
 a conflict linked without an agreed CRM side): the fingerprints decide.
 
-`last_payload` is the klant as last seen (customer data, never credentials): the base the log's
-field diff and a conflict's losing values are computed from.
+`last_payload` is the klant as last agreed (customer data, never credentials): the base the log's
+field diff and a conflict's losing values are computed from. `source` is the klant as last read,
+whole (every element in its order, the ones we do not map and nested ones included), with
+`source_hash` its raw hash: an update sends the klant as last read with only our fields changed,
+so nothing DigitaleFactuur holds beyond our mapping is ever cleared (see `schema.klant_to_xml`).
+Every full read refreshes it where it changed, before the export may use it.
 
 `PendingPush` is the change listener's coalescing row: one per relation saved since the last push.
 """
@@ -36,7 +40,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .schema import FIELD_NAMES, DfKlant
+from .schema import FIELD_NAMES, DfKlant, elements_json, klant_from_elements
 
 
 class DfLink(models.Model):
@@ -57,6 +61,9 @@ class DfLink(models.Model):
     relation_raw_hash = models.CharField(_("ruwe vingerafdruk relatie"), max_length=32,
                                          blank=True)
     last_payload = models.JSONField(_("laatst geziene klant"), default=dict, blank=True)
+    source = models.JSONField(_("klant zoals laatst gelezen"), default=list, blank=True)
+    source_hash = models.CharField(_("ruwe vingerafdruk gelezen klant"), max_length=32,
+                                   blank=True)
     synced_at = models.DateTimeField(_("laatst gesynchroniseerd"), default=timezone.now)
 
     class Meta:
@@ -75,6 +82,23 @@ class DfLink(models.Model):
     def last_klant(self) -> DfKlant:
         """`last_payload` as a DfKlant (unknown keys ignored)."""
         return klant_from_payload(self.last_payload)
+
+
+    @property
+    def source_klant(self) -> DfKlant | None:
+        """The klant as last read, whole (None when no source was kept yet)."""
+        return source_klant(self.df_id, self.source, self.source_hash)
+
+
+def source_klant(df_id: str, source, source_hash: str) -> DfKlant | None:
+    if not source_hash:
+        return None
+    return klant_from_elements(df_id, source)
+
+
+def source_fields(klant: DfKlant, raw_hash: str) -> dict:
+    """The link fields that keep `klant` as the copy an update passes back."""
+    return {"source": elements_json(klant), "source_hash": raw_hash}
 
 
 def klant_from_payload(payload: dict | None) -> DfKlant:

@@ -235,17 +235,22 @@ def _canonical_functions(relation_kind: str) -> tuple[tuple[str, Callable], ...]
 
 
 def classify(klant: DfKlant) -> tuple[LinkKind | None, str]:
-    """Debtor or creditor by `type`, else by the first digit; (None, reason) when neither."""
+    """Debtor or creditor by `type`, else by the first digit; (None, reason) when neither.
+
+    `crediteur` appears in no public example, so a klant whose type is missing or one we do not
+    know is classified by its number (the seed: 1xxx debtors, 2xxx creditors).
+    """
     klant_type = klant.type.strip().lower()
     for kind, name in KLANT_TYPE.items():
         if klant_type == name:
             return kind, ""
-    if klant_type:
-        return None, _("Onbekend type '%(type)s'; alleen debiteur en crediteur worden "
-                       "gesynchroniseerd.") % {"type": klant.type}
     number = klant.relatienummer.strip()
     if number[:1] in FIRST_DIGIT:
         return FIRST_DIGIT[number[:1]], ""
+    if klant_type:
+        return None, _("Onbekend type '%(type)s' en het relatienummer '%(number)s' begint niet "
+                       "met 1 (debiteur) of 2 (crediteur); alleen debiteuren en crediteuren "
+                       "worden gesynchroniseerd.") % {"type": klant.type, "number": number}
     return None, _("Geen type en het relatienummer '%(number)s' begint niet met 1 (debiteur) "
                    "of 2 (crediteur).") % {"number": number}
 
@@ -280,7 +285,7 @@ def fingerprint(klant: DfKlant, relation_kind: str) -> str:
 
 #: Part of every raw hash: bump it when a mapping rule changes, so links stored under the old
 #: rules fall back to the full comparison instead of trusting a hash of unmapped values.
-RAW_HASH_VERSION = "1"
+RAW_HASH_VERSION = "2"
 
 
 def _raw_digest(values) -> str:
@@ -289,13 +294,17 @@ def _raw_digest(values) -> str:
 
 
 def raw_klant_hash(klant: DfKlant) -> str:
-    """A cheap digest of the klant exactly as received (every element, nothing canonicalised).
+    """A cheap digest of the klant exactly as received (every element, nothing canonicalised,
+    the ones we do not map included).
 
     Equal raw values mean an equal fingerprint, so the link's `received_raw_hash` answers
     "did DigitaleFactuur change?" without mapping anything; unequal ones prove nothing (a
     spelling difference), and the full comparison decides.
     """
-    return _raw_digest((RAW_HASH_VERSION, *(getattr(klant, name) for name in FIELD_NAMES)))
+    # The kept elements too: a change DigitaleFactuur made to a value we do not map (an e-mail,
+    # the contact person) must refresh the copy an update passes back.
+    return _raw_digest((RAW_HASH_VERSION, *(getattr(klant, name) for name in FIELD_NAMES),
+                        repr(klant.elements)))
 
 
 def stored_value(relation: Relation, field_name: str) -> str:

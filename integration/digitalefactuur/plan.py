@@ -50,7 +50,7 @@ from .mapping import (
     raw_relation_hash,
     to_klant,
 )
-from .schema import DfKlant
+from .schema import DfKlant, valid_id
 
 
 class Outcome(enum.Enum):
@@ -82,10 +82,16 @@ class LinkState:
     pk: int | None = None
     received_raw_hash: str = ""
     relation_raw_hash: str = ""
+    #: The raw hash of the klant as last read (`DfLink.source`), the copy an update passes back.
+    source_hash: str = ""
 
     def klant_unchanged(self, klant: DfKlant) -> bool:
-        """Known unchanged in DigitaleFactuur by the raw hash alone (False: unknown)."""
-        return bool(self.received_raw_hash) and raw_klant_hash(klant) == self.received_raw_hash
+        """Known unchanged in DigitaleFactuur by the raw hash alone (False: unknown): equal to
+        what was agreed, and to the copy kept for updates."""
+        if not self.received_raw_hash:
+            return False
+        raw = raw_klant_hash(klant)
+        return raw == self.received_raw_hash and raw == self.source_hash
 
     def relation_unchanged(self, relation: Relation) -> bool:
         """Known unchanged in the CRM by the raw hash alone (False: unknown)."""
@@ -182,7 +188,7 @@ def _conflict(decision: Decision, export: Export, klant: DfKlant, base: DfKlant 
 
 
 def _import_into(decision: Decision, relation: Relation, kind: LinkKind,
-                 snapshot: PageSnapshot, claimed: dict[tuple[LinkKind, str], int | None]
+                 snapshot: PageSnapshot, claimed: dict[tuple[LinkKind, str], str]
                  ) -> Decision:
     """Write the klant into `relation` (in memory) and fill the decision with what changed."""
     klant = decision.klant
@@ -199,7 +205,7 @@ def _import_into(decision: Decision, relation: Relation, kind: LinkKind,
         decision.outcome = Outcome.ERROR
         decision.message = " ".join(result.errors + result.warnings)
         return decision
-    claimed[(kind, number)] = relation.pk
+    claimed[(kind, number)] = klant.id
     decision.relation = relation
     decision.diff = {name: [old, new] for name, (old, new) in result.changes.items()}
     decision.message = " ".join(result.warnings)
@@ -215,8 +221,13 @@ def _import_into(decision: Decision, relation: Relation, kind: LinkKind,
 
 
 def plan_klant(klant: DfKlant, snapshot: PageSnapshot, options: ImportOptions,
-               claimed: dict[tuple[LinkKind, str], int | None]) -> Decision:
-    """The import decision for one klant. `claimed` remembers the numbers this run took."""
+               claimed: dict[tuple[LinkKind, str], str]) -> Decision:
+    """The import decision for one klant. `claimed` remembers the numbers this run took: (kind,
+    number) -> the id of the klant linked for it."""
+    if not valid_id(klant.id):
+        return Decision(Outcome.SKIP, klant, message=_(
+            "Deze klant heeft geen bruikbaar id in DigitaleFactuur (leeg, te lang of met "
+            "spaties); hij is overgeslagen."))
     kind, reason = classify(klant)
     decision = Decision(Outcome.SKIP, klant, kind=kind, message=reason)
     if kind is None:
@@ -247,6 +258,13 @@ def plan_klant(klant: DfKlant, snapshot: PageSnapshot, options: ImportOptions,
         if not df_changed:
             decision.outcome = Outcome.UNCHANGED
             return decision
+        if crm_changed and fingerprint(klant, relation.kind) == export.fingerprint:
+            # Both changed, to the same values (a write whose link update was lost): they
+            # agree, there is nothing to import and no conflict.
+            decision.outcome = Outcome.LINK
+            decision.sent_fingerprint = export.fingerprint
+            decision.received_fingerprint = fingerprint(klant, relation.kind)
+            return decision
         if crm_changed and options.push_enabled:
             return _conflict(decision, export, klant, link.last_klant, relation.kind)
         return _import_into(decision, relation, kind, snapshot, claimed)
@@ -256,11 +274,7 @@ def plan_klant(klant: DfKlant, snapshot: PageSnapshot, options: ImportOptions,
                              "als debiteur of crediteur worden bijgehouden.")
         return decision
     if (kind, number) in claimed:
-        decision.outcome = Outcome.ERROR
-        decision.message = _("Het relatienummer %(number)s komt in DigitaleFactuur meer dan "
-                             "eens voor; alleen de eerste klant is overgenomen.") % {
-            "number": number}
-        return decision
+        return _duplicate(decision, number, claimed[(kind, number)])
     relation = snapshot.relations_by_number.get((kind, number))
     if relation is None:
         relation = Relation(kind=option.relation_kind, relation_type_id=option.relation_type_id)
@@ -269,28 +283,36 @@ def plan_klant(klant: DfKlant, snapshot: PageSnapshot, options: ImportOptions,
     decision.relation = relation
     other = snapshot.linked_df_ids.get((relation.pk, kind))
     if other is not None:
-        decision.outcome = Outcome.ERROR
-        decision.message = _("De relatie met nummer %(number)s is al gekoppeld aan een andere "
-                             "klant in DigitaleFactuur (id %(other)s).") % {
-            "number": number, "other": other}
-        return decision
+        return _duplicate(decision, number, other)
     export = to_klant(relation, kind, klant.id)
     crm_fingerprint = export.fingerprint
     df_fingerprint = fingerprint(klant, relation.kind)
     if crm_fingerprint == df_fingerprint:
-        claimed[(kind, number)] = relation.pk
+        claimed[(kind, number)] = klant.id
         decision.outcome = Outcome.LINK
         decision.message = _("Gekoppeld aan de bestaande relatie met dit nummer.")
         decision.sent_fingerprint = crm_fingerprint
         decision.received_fingerprint = df_fingerprint
         return decision
     if options.push_enabled:
-        claimed[(kind, number)] = relation.pk
+        claimed[(kind, number)] = klant.id
         _conflict(decision, export, klant, None, relation.kind)
         # An empty sent fingerprint makes the export phase send the CRM's values.
         decision.received_fingerprint = df_fingerprint
         return decision
     return _import_into(decision, relation, kind, snapshot, claimed)
+
+
+def _duplicate(decision: Decision, number: str, linked_id: str) -> Decision:
+    """A second klant with a number whose relation is linked to another: skipped, both named."""
+    decision.outcome = Outcome.SKIP
+    decision.relation = None
+    decision.message = _(
+        "Dubbel in DigitaleFactuur: klant %(id)s heeft hetzelfde relatienummer %(number)s als "
+        "klant %(other)s, die aan de relatie in PerfectView gekoppeld is. Voeg de twee samen in "
+        "DigitaleFactuur; tot dan wordt klant %(id)s overgeslagen.") % {
+        "id": decision.klant.id, "number": number, "other": linked_id}
+    return decision
 
 
 def page_numbers(klanten: list[DfKlant]) -> dict[LinkKind, set[str]]:

@@ -18,12 +18,13 @@ that names the field but never shows its value.
 from __future__ import annotations
 
 import functools
+import io
 import re
 
 # ElementTree only builds documents here; everything from outside is parsed by defusedxml.
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 
 import defusedxml
@@ -44,9 +45,21 @@ def _(message: str) -> str:
         return message
 
 
+#: One element of a klant as it came: (local name, stripped text), or (local name, its children)
+#: for a nested element such as `<contactpersoon>`; children in the same shape.
+Element = tuple[str, "str | tuple[Element, ...]"]
+
+
 @dataclass(frozen=True, slots=True)
 class DfKlant:
-    """A klant as DigitaleFactuur knows it: every element a plain, stripped string."""
+    """A klant as DigitaleFactuur knows it: every element we know a plain, stripped string.
+
+    `elements` is the whole klant as it came, every child of `<klant>` but the id in document
+    order, the ones we do not know and nested ones included: an update passes them back as they
+    came (`klant_to_xml(..., base=...)`), so a value we do not map is never cleared, whatever
+    `klant_updaten` does with absent elements. It is no part of the klant's identity (not
+    compared, not hashed): two reads with the same values are the same klant.
+    """
 
     id: str = ""
     relatienummer: str = ""
@@ -68,10 +81,12 @@ class DfKlant:
     telefoonnummer: str = ""
     rekeningnummer: str = ""
     tenaamstelling: str = ""
+    elements: tuple[Element, ...] = field(default=(), compare=False, repr=False)
 
 
-#: Every element of a `<klant>`, in the order we write them.
-FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(DfKlant))
+#: Every element of a `<klant>` we know, in the order we write them.
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclass_fields(DfKlant)
+                                     if f.name != "elements")
 _FIELD_SET = frozenset(FIELD_NAMES)
 #: What a create or an update sends by default: everything but the id, which the server assigns.
 WRITABLE_FIELDS: tuple[str, ...] = tuple(name for name in FIELD_NAMES if name != "id")
@@ -82,6 +97,19 @@ _FORBIDDEN_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
+
+#: Answers up to this size are parsed in one go (a page of 100 klanten is some 50 kB); larger
+#: ones are read element by element, so the tree of a huge answer is never held whole.
+_WHOLE_PARSE_BYTES = 1024 * 1024
+#: No klant document nests this deep; a deeper one is refused before it costs memory.
+MAX_DEPTH = 32
+#: Nested elements are kept this deep inside a klant; below that their text only.
+_KEPT_DEPTH = 4
+#: Elements one klant may hold; a server inventing millions is refused.
+MAX_ELEMENTS_PER_KLANT = 2_000
+#: An id is DigitaleFactuur's text, kept as text, but not an unbounded one (the link's column).
+MAX_ID_LENGTH = 40
+_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 class SchemaError(ValueError):
@@ -145,19 +173,71 @@ def _element_text(element: ET.Element) -> str:
     return "".join(element.itertext()).strip()
 
 
+def _as_kept(element: ET.Element, depth: int = 1) -> Element:
+    """An element as `DfKlant.elements` keeps it: text, or its children when it has any."""
+    name = _local_name(element.tag)
+    if not len(element):
+        return name, (element.text or "").strip()
+    if depth >= _KEPT_DEPTH:
+        return name, _element_text(element)
+    return name, tuple(_as_kept(child, depth + 1) for child in element
+                       if _local_name(child.tag))
+
+
 def _klant_from_element(element: ET.Element) -> DfKlant:
     values: dict[str, str] = {}
+    kept: list[Element] = []
     for child in element:
         name = _local_name(child.tag)
-        # Unknown elements are ignored; a repeated element keeps its first value.
+        if not name:  # a comment or processing instruction
+            continue
+        # A repeated element keeps its first value.
         if name in _FIELD_SET and name not in values:
             values[name] = _element_text(child)
-    return DfKlant(**values)
+        if name != "id":
+            kept.append(_as_kept(child))
+    return DfKlant(**values, elements=tuple(kept))
 
 
-def parse_klanten(body: bytes) -> list[DfKlant]:
-    """Read a `<klanten>` list (also accepts a lone `<klant>` as a list of one)."""
-    root = _parse_root(body)
+def klant_from_elements(klant_id: str, elements) -> DfKlant:
+    """A DfKlant from kept elements (as `DfKlant.elements`, or their JSON lists)."""
+    kept = tuple(_frozen(element) for element in elements or ())
+    values: dict[str, str] = {}
+    for name, value in kept:
+        if name in _FIELD_SET and name != "id" and name not in values:
+            values[name] = value if isinstance(value, str) else _joined_text(value)
+    return DfKlant(id=str(klant_id), **values, elements=kept)
+
+
+def _frozen(element) -> Element:
+    name, value = element
+    if isinstance(value, str):
+        return str(name), value
+    return str(name), tuple(_frozen(child) for child in value)
+
+
+def _joined_text(children) -> str:
+    return "".join(value if isinstance(value, str) else _joined_text(value)
+                   for _name, value in children).strip()
+
+
+def elements_json(klant: DfKlant) -> list:
+    """`klant.elements` as JSON lists, for a link's stored source."""
+    return [[name, value if isinstance(value, str) else elements_json_children(value)]
+            for name, value in klant.elements]
+
+
+def elements_json_children(children) -> list:
+    return [[name, value if isinstance(value, str) else elements_json_children(value)]
+            for name, value in children]
+
+
+def valid_id(klant_id: str) -> bool:
+    """An id we can keep: present, at most MAX_ID_LENGTH characters, no spaces or controls."""
+    return 0 < len(klant_id) <= MAX_ID_LENGTH and not _ID_FORBIDDEN.search(klant_id)
+
+
+def _klanten_of_root(root: ET.Element) -> list[DfKlant]:
     name = _local_name(root.tag)
     if name == "klant":
         return [_klant_from_element(root)]
@@ -166,10 +246,76 @@ def parse_klanten(body: bytes) -> list[DfKlant]:
     return [_klant_from_element(child) for child in root if _local_name(child.tag) == "klant"]
 
 
+def _iter_large(body: bytes):
+    """The klanten of a large answer, element by element: each `<klant>` is read, turned into a
+    DfKlant and dropped from the tree, so memory holds the DfKlanten, not the answer's tree.
+    Depth and the elements of one klant are bounded."""
+    data = _prepare(bytes(body))
+    depth, root_name, counted = 0, None, 0
+    try:
+        events = SafeET.iterparse(io.BytesIO(data), events=("start", "end"),
+                                  forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = None
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                counted += 1
+                if depth > MAX_DEPTH:
+                    raise SchemaError(f"te diep geneste XML (meer dan {MAX_DEPTH} niveaus)")
+                if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
+                    raise SchemaError("te veel elementen in één klant")
+                if root is None:
+                    root, root_name = element, _local_name(element.tag)
+                    if root_name not in ("klanten", "klant"):
+                        raise SchemaError(f"onverwacht hoofdelement <{root_name[:40]}>")
+                continue
+            depth -= 1
+            if depth == 1 and root_name == "klanten":
+                counted = 0
+                if _local_name(element.tag) == "klant":
+                    yield _klant_from_element(element)
+                root.clear()  # what was read is not kept
+            elif depth == 0 and root_name == "klant":
+                yield _klant_from_element(element)
+    except defusedxml.DefusedXmlException as exc:
+        raise SchemaError(f"verboden XML-constructie ({type(exc).__name__})",
+                          forbidden=True) from None
+    except ET.ParseError as exc:
+        raise SchemaError(f"geen geldige XML ({exc})") from None
+    except (ValueError, LookupError, UnicodeError, RecursionError) as exc:
+        if isinstance(exc, SchemaError):
+            raise
+        raise SchemaError(f"onleesbare XML ({type(exc).__name__})") from None
+
+
+def _check_depth(element: ET.Element) -> None:
+    """Refuse a klant nested deeper than anything DigitaleFactuur writes (iteratively)."""
+    stack = [(element, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SchemaError(f"te diep geneste XML (meer dan {MAX_DEPTH} niveaus)")
+        stack.extend((child, depth + 1) for child in node if len(child))
+
+
+def parse_klanten(body: bytes) -> list[DfKlant]:
+    """Read a `<klanten>` list (also accepts a lone `<klant>` as a list of one)."""
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise TypeError("body must be bytes")
+    if len(body) > _WHOLE_PARSE_BYTES:
+        return list(_iter_large(body))
+    root = _parse_root(body)
+    for child in root:
+        if len(child):
+            _check_depth(child)
+    return _klanten_of_root(root)
+
+
 def parse_klant(body: bytes) -> DfKlant:
     """Read the single `<klant>` a write answers (also accepts `<klanten>` holding exactly one)."""
     root = _parse_root(body)
     name = _local_name(root.tag)
+    _check_depth(root)
     if name == "klant":
         return _klant_from_element(root)
     if name == "klanten":
@@ -178,6 +324,38 @@ def parse_klant(body: bytes) -> DfKlant:
             return _klant_from_element(klanten[0])
         raise SchemaError(f"verwachtte één <klant>, kreeg er {len(klanten)}")
     raise SchemaError(f"onverwacht hoofdelement <{name[:40]}>")
+
+
+def parse_write_answer(body: bytes) -> tuple[DfKlant | None, str]:
+    """What a `klant_aanmaken` / `klant_updaten` success answered: (the klant or None, its id).
+
+    The answer is not documented anywhere, so every plausible one is read: the `<klant>`, a
+    `<klanten>` holding it, only `<id>N</id>`, a bare number, a short text such as `OK`, or an
+    empty body. What holds no id gives (None, ""): the caller knows what it sent, and learns
+    the id by the relatienummer when it needs one. Forbidden XML is still refused.
+    """
+    data = _prepare(bytes(body)) if isinstance(body, bytes | bytearray | memoryview) else b""
+    if not data.strip():
+        return None, ""
+    if not data.startswith(b"<"):
+        text = data[:64].strip()
+        return None, text.decode("ascii") if text.isdigit() else ""
+    root = _parse_root(data)
+    _check_depth(root)
+    name = _local_name(root.tag)
+    if name == "klant":
+        klant = _klant_from_element(root)
+        return klant, klant.id
+    if name == "klanten":
+        klanten = [child for child in root if _local_name(child.tag) == "klant"]
+        if len(klanten) == 1:
+            klant = _klant_from_element(klanten[0])
+            return klant, klant.id
+        return None, ""
+    if name == "id":
+        return None, _element_text(root)
+    found = next((child for child in root.iter() if _local_name(child.tag) == "id"), None)
+    return None, _element_text(found) if found is not None else ""
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -190,9 +368,14 @@ def _error_start(body: bytes) -> bytes:
 
 
 def is_error_body(body: bytes) -> bool:
-    """An API error is a plain-text body whose first three characters are (ASCII) digits."""
-    start = _error_start(bytes(body))[:3]
-    return len(start) == 3 and all(48 <= byte <= 57 for byte in start)
+    """An API error is a plain-text body whose first three characters are (ASCII) digits.
+
+    A fourth digit makes it a number, not a code: a write answered with a bare id ("133400")
+    is no error.
+    """
+    start = _error_start(bytes(body))[:4]
+    return (len(start) >= 3 and all(48 <= byte <= 57 for byte in start[:3])
+            and not (len(start) == 4 and 48 <= start[3] <= 57))
 
 
 def parse_error(body: bytes) -> tuple[int, str]:
@@ -239,17 +422,23 @@ def _clean(field: str, value: str, warnings: list[str]) -> str:
 
 
 def klant_to_xml(
-    klant: DfKlant, *, fields: Iterable[str] | None = None
+    klant: DfKlant, *, fields: Iterable[str] | None = None, base: DfKlant | None = None
 ) -> tuple[bytes, list[str]]:
     """Build the `<klant>` document for `klant_aanmaken` or `klant_updaten`.
 
     `fields` names the elements to send (default: all but `id`); every named element is sent,
-    empty ones too, because for an update an empty element clears the stored value and an absent
-    one leaves it alone. `<id>` is written first whenever `klant.id` is set, so an update carries
-    it and a create (built from a klant without id) does not.
+    empty ones too, because for an update an empty element clears the stored value. `<id>` is
+    written first whenever `klant.id` is set, so an update carries it and a create (built from a
+    klant without id) does not.
 
-    Every value is sent as `normalise_value` makes it (forbidden characters stripped, LF line
-    ends, no surrounding whitespace), so what is sent is exactly what will be read back.
+    With `base` (the klant as last read), the document is the whole klant: every element of
+    `base.elements` in its order, passed back as it came (unknown and nested ones included),
+    with only the elements in `fields` set from `klant`; those the base lacks follow at the end.
+    Whether `klant_updaten` leaves absent elements alone or clears them is not documented, so an
+    update never leaves anything out.
+
+    Every value of `fields` is sent as `normalise_value` makes it (forbidden characters stripped,
+    LF line ends, no surrounding whitespace), so what is sent is exactly what will be read back.
     Returns the UTF-8 document and the Dutch warnings about stripped characters.
     """
     names = WRITABLE_FIELDS if fields is None else tuple(fields)
@@ -258,10 +447,42 @@ def klant_to_xml(
         raise ValueError(f"unknown klant fields: {unknown}")
     warnings: list[str] = []
     root = ET.Element("klant")
-    ordered = (["id"] if klant.id else []) + [n for n in names if n != "id"]
-    for name in ordered:
-        value = getattr(klant, name)
-        if not isinstance(value, str):
-            raise TypeError(f"DfKlant.{name} must be a str")
-        ET.SubElement(root, name).text = _clean(name, value, warnings)
+    if klant.id:
+        ET.SubElement(root, "id").text = _clean("id", klant.id, warnings)
+    owned = [n for n in names if n != "id"]
+    written: set[str] = set()
+    for name, value in base.elements if base is not None else ():
+        if name == "id" or not _XML_NAME.match(name):
+            continue
+        if name in owned:
+            if name in written:
+                continue  # a repeated element we set: once is what we mean
+            written.add(name)
+            ET.SubElement(root, name).text = _owned_value(klant, name, warnings)
+        else:
+            _append_kept(root, name, value)
+    for name in owned:
+        if name not in written:
+            ET.SubElement(root, name).text = _owned_value(klant, name, warnings)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True), warnings
+
+
+#: What may be an element's name when we write it back (local names only).
+_XML_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+def _owned_value(klant: DfKlant, name: str, warnings: list[str]) -> str:
+    value = getattr(klant, name)
+    if not isinstance(value, str):
+        raise TypeError(f"DfKlant.{name} must be a str")
+    return _clean(name, value, warnings)
+
+
+def _append_kept(parent: ET.Element, name: str, value) -> None:
+    element = ET.SubElement(parent, name)
+    if isinstance(value, str):
+        element.text = _FORBIDDEN_XML_CHARS.sub("", value)
+        return
+    for child_name, child_value in value:
+        if _XML_NAME.match(child_name):
+            _append_kept(element, child_name, child_value)

@@ -72,7 +72,20 @@ class RunContext:
     errors: int = 0
     unavailable_in_a_row: int = 0
     preview: list[SyncEvent] = field(default_factory=list)
+    #: The run's knowledge of the account (account.py): one full read at most.
+    account: object = None
+    #: The kinds the import phase read and compared this run (their conflicts are logged).
+    imported_kinds: set = field(default_factory=set)
+    #: Remarks for the run's message: what the run met that is no failure.
+    notes: list[str] = field(default_factory=list)
+    #: Linked klanten the full read did not see: the export creates them again.
+    vanished_ids: set = field(default_factory=set)
+    _failed_sends: int = field(default=0, repr=False)
     _progress_written: float = field(default=float("-inf"), repr=False)
+
+    def note(self, text: str) -> None:
+        if text and text not in self.notes:
+            self.notes.append(text)
 
     def count(self, direction: str, action: str) -> None:
         self.run.count(str(direction), str(action))
@@ -114,6 +127,18 @@ class RunContext:
 
     def record_ok(self) -> None:
         self.unavailable_in_a_row = 0
+
+    def stop_sending(self, outcome: tuple) -> bool:
+        """After this outcome of a write, send no more of the chunk? A halt, or DigitaleFactuur
+        unreachable MAX_UNAVAILABLE_IN_A_ROW times in a row (recording then ends the run)."""
+        kind, value = outcome
+        if kind != "error" or value.action == "skip":
+            self._failed_sends = 0
+            return False
+        if value.action == "halt":
+            return True
+        self._failed_sends += 1
+        return self._failed_sends >= MAX_UNAVAILABLE_IN_A_ROW
 
 
 def _settings(settings_id: int):
@@ -207,10 +232,13 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
     ctx = None
     try:
         with df.client() as client:
-            ctx = RunContext(sync_run, df, client, lock, dry_run=dry_run,
-                             relation_ids=relation_ids, on_progress=on_progress)
-            ctx.preview = sync_run.preview
             from . import exporter, importer
+            from .account import AccountView
+
+            ctx = RunContext(sync_run, df, client, lock, dry_run=dry_run,
+                             relation_ids=relation_ids, on_progress=on_progress,
+                             account=AccountView(client, dry_run=dry_run))
+            ctx.preview = sync_run.preview
 
             if relation_ids is None and (df.debtors_enabled or df.creditors_enabled):
                 importer.run_import(ctx)
@@ -229,10 +257,12 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
         logger.exception("DigitaleFactuur sync run %s failed unexpectedly", sync_run.pk)
         return Status.FAILED, _("De synchronisatie is gestopt door een onverwachte fout; de "
                                 "beheerder kan de details in het serverlog vinden.")
+    notes = " ".join(ctx.notes)
     if ctx.errors:
-        return Status.WITH_ERRORS, _("%(count)d record(s) konden niet worden gesynchroniseerd; "
-                                     "zie de gebeurtenissen.") % {"count": ctx.errors}
-    return Status.SUCCEEDED, ""
+        message = _("%(count)d record(s) konden niet worden gesynchroniseerd; zie de "
+                    "gebeurtenissen.") % {"count": ctx.errors}
+        return Status.WITH_ERRORS, f"{message} {notes}".strip()
+    return Status.SUCCEEDED, notes
 
 
 # --- "Koppeling uitvoeren" ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integration.digitalefactuur.client import DigitaleFactuurClient
+from integration.digitalefactuur.client import DigitaleFactuurClient, Listing
 from integration.digitalefactuur.errors import (
     AccessNotActive,
     AuthenticationFailed,
@@ -323,15 +323,37 @@ def test_a_retry_after_date_is_honoured_and_the_field_of_a_422_is_named(scripted
     assert caught.value.field == "btw_nummer" and "'btw_nummer'" in caught.value.message
 
 
-def test_a_server_that_ignores_the_page_cannot_make_the_list_endless(scripted):
-    """The same klanten on page 2 as on page 1: ProtocolError instead of an endless loop."""
+def test_a_server_that_ignores_the_page_ends_the_list_after_one_page(scripted):
+    """The same klanten on page 2 as on page 1 (a service that does not page): the list ends
+    there, each klant read once, instead of an endless loop or a failure."""
     # given a server that answers page 1 to every page
     page = b"<klanten><klant><id>1</id><naam>A</naam></klant></klanten>"
     scripted.respond = lambda handler, seen: answer(handler, page)
+    # when
+    listing = Listing()
+    with make_client(scripted.base_url) as client:
+        klanten = [k for slice_ in client.iter_pages(listing=listing) for k in slice_]
+    # then
+    assert [k.id for k in klanten] == ["1"]
+    assert listing.ended_by_repeat
+    assert len(scripted.seen) == 2
+
+
+def test_pages_that_keep_repeating_what_was_read_are_refused(scripted):
+    """One new klant per page among a hundred read before: the list does not end by itself,
+    so the client stops it with a ProtocolError."""
+    # given a server whose every page brings one new id and repeats 1..99
+    repeats = b"".join(b"<klant><id>%d</id><naam>R</naam></klant>" % n for n in range(1, 100))
+
+    def respond(handler, seen):
+        page = int(seen.path.rsplit("page=", 1)[1])
+        answer(handler, b"<klanten>" + repeats + b"<klant><id>%d</id><naam>N</naam></klant>"
+               % (1000 + page) + b"</klanten>")
+    scripted.respond = respond
     # when / then
     with make_client(scripted.base_url) as client:
         fails_quickly(client, ProtocolError)
-    assert len(scripted.seen) == 2
+    assert len(scripted.seen) == 3
 
 
 def test_a_create_whose_connection_drops_after_sending_is_looked_up(scripted, sleeper):

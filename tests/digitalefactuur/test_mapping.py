@@ -128,7 +128,9 @@ def test_a_value_longer_than_the_crm_field_fails_the_record_and_is_not_cut():
         (DfKlant(relatienummer="1234"), "debtor"),
         (DfKlant(relatienummer="2345"), "creditor"),
         (DfKlant(relatienummer="3456"), None),
-        (DfKlant(type="prospect", relatienummer="1001"), None),
+        # `crediteur` is in no public example: a type we do not know falls back to the number.
+        (DfKlant(type="prospect", relatienummer="1001"), "debtor"),
+        (DfKlant(type="prospect", relatienummer="3001"), None),
     ],
 )
 def test_type_decides_else_the_first_digit_else_the_klant_is_skipped_with_a_reason(klant,

@@ -54,7 +54,8 @@ def test_an_unchanged_page_costs_one_read_and_the_progress(configure, df_sandbox
     page_reads = [q["sql"] for q in queries.captured_queries
                   if q["sql"].startswith(('SELECT "crm_relation"',
                                           'SELECT "digitalefactuur_dflink"'))]
-    assert len(page_reads) == 3
+    # (and one of the links' ids at the end: which linked klanten the full read missed)
+    assert len(page_reads) == 3 + 1
     writes = [q["sql"] for q in queries.captured_queries
               if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     touched = {sql.split()[2 if sql.upper().startswith(("INSERT", "DELETE")) else 1]

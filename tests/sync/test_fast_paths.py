@@ -37,7 +37,8 @@ def linked_pair(*, with_raw_hashes=True):
                      received_fingerprint=fingerprint(klant, "organisation"), last_klant=klant,
                      received_raw_hash=raw_klant_hash(klant) if with_raw_hashes else "",
                      relation_raw_hash=(raw_relation_hash(relation, "debtor")
-                                        if with_raw_hashes else ""))
+                                        if with_raw_hashes else ""),
+                     source_hash=raw_klant_hash(klant) if with_raw_hashes else "")
     return relation, klant, link
 
 

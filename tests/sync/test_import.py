@@ -91,14 +91,16 @@ def test_a_person_creditor_arrives_with_the_private_address(configure, df_sandbo
 def test_type_or_first_digit_decides_and_the_rest_is_skipped_with_a_reason(configure,
                                                                            df_sandbox,
                                                                            run_sync):
-    """1xxx without a type is a debtor, 2xxx a creditor; 9001 without type and an unknown
-    type are skipped, and the log says why."""
+    """1xxx without a type (or with one we do not know) is a debtor, 2xxx a creditor; 9001
+    without type and an unknown type on a number that says nothing are skipped, and the log
+    says why."""
     # given
     df = configure()
     df_sandbox.add_klant(relatienummer="1002", naam="Zonder type debiteur")
     df_sandbox.add_klant(relatienummer="2002", naam="Zonder type crediteur")
     df_sandbox.add_klant(relatienummer="9001", naam="Vreemd nummer")
-    df_sandbox.add_klant(relatienummer="1003", type="prospect", naam="Vreemd type")
+    df_sandbox.add_klant(relatienummer="1003", type="prospect", naam="Vreemd type, debiteur")
+    df_sandbox.add_klant(relatienummer="7003", type="prospect", naam="Vreemd type")
 
     # when
     run = run_sync(df)
@@ -107,11 +109,13 @@ def test_type_or_first_digit_decides_and_the_rest_is_skipped_with_a_reason(confi
     assert Relation.objects.get(debtor_number="1002").organisation_name == "Zonder type debiteur"
     assert Relation.objects.get(creditor_number="2002").organisation_name == (
         "Zonder type crediteur")
-    assert Relation.objects.count() == 2
+    assert Relation.objects.get(debtor_number="1003").organisation_name == (
+        "Vreemd type, debiteur")
+    assert Relation.objects.count() == 3
     skipped = {e.number: e.message for e in events(run, action="overgeslagen")}
     assert "begint niet met 1" in skipped["9001"]
-    assert "prospect" in skipped["1003"]
-    assert run.counts["import"] == {"aangemaakt": 2, "overgeslagen": 2}
+    assert "prospect" in skipped["7003"]
+    assert run.counts["import"] == {"aangemaakt": 3, "overgeslagen": 2}
 
 
 def test_a_kind_whose_import_is_off_is_counted_skipped_without_an_event(configure,

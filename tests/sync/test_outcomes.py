@@ -101,7 +101,8 @@ def test_three_unreachable_records_in_a_row_end_the_export(configure, df_sandbox
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(5):
         OrganisationFactory(debtor_number=f"110{n}")
-    df_sandbox.fail_next("*", "http_error", count=20)
+    # the account's list is read; every create after it meets an outage
+    df_sandbox.fail_next("klant_aanmaken", "http_error", count=20)
 
     # when
     run = run_sync(df)

@@ -86,7 +86,7 @@ def test_a_klant_without_number_is_skipped_rather_than_made_unfindable():
     assert decision.outcome is Outcome.SKIP and "geen relatienummer" in decision.message
 
 
-def test_the_same_number_twice_on_a_page_makes_one_relation_and_one_error():
+def test_the_same_number_twice_on_a_page_makes_one_relation_and_names_the_duplicate():
     # given
     options = ImportOptions({"debtor": ORGANISATION}, push_enabled=False)
     snapshot, claimed = PageSnapshot({}, {}, {}, {}), {}
@@ -94,7 +94,9 @@ def test_the_same_number_twice_on_a_page_makes_one_relation_and_one_error():
     second = DfKlant(id="2", relatienummer="1001", type="debiteur", naam="Twee")
 
     # when
-    outcomes = [plan_klant(k, snapshot, options, claimed).outcome for k in (first, second)]
+    decisions = [plan_klant(k, snapshot, options, claimed) for k in (first, second)]
 
-    # then
-    assert outcomes == [Outcome.CREATE_RELATION, Outcome.ERROR]
+    # then: the second is skipped, and the log names both ids for the administrator to merge
+    assert [d.outcome for d in decisions] == [Outcome.CREATE_RELATION, Outcome.SKIP]
+    assert "Dubbel in DigitaleFactuur" in decisions[1].message
+    assert "klant 2" in decisions[1].message and "klant 1" in decisions[1].message

@@ -1,0 +1,175 @@
+"""The account as one run knows it: what one full read of DigitaleFactuur's klanten taught it.
+
+DigitaleFactuur's public examples document no way to find a klant by its number or by its id:
+`klanten&relatienummer=N` may be ignored (the answer is then the list, or its first page), and
+the list itself may or may not page. So the run never trusts the filter on its own, and reads
+the whole account at most once, through one of two doors:
+
+- the import phase reads it anyway: it hands every slice to `note` and calls `finish`;
+- otherwise (import off, a change push) `read_all` reads it when a question needs it, lazily:
+  a full run with import off asks at once (vanished klanten), a change push only when the
+  filter cannot answer (`find`, `fresh_copy`).
+
+Either way the copy an update passes back (`DfLink.source`) is refreshed for every linked klant
+whose raw hash changed (the import does it in its own transaction), so after the read a link's
+source is the klant as this run saw it.
+
+What is kept, for the rest of the run: the ids seen (vanished klanten), every number with its
+ids (a create never makes a number that exists anywhere in the account), and whole only the
+klanten no link holds (the export may adopt them). Memory grows with the account's ids and
+numbers, not with its klanten.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .client import Listing, id_order
+from .links import DfLink, source_fields, source_klant
+from .mapping import raw_klant_hash
+from .schema import DfKlant, normalise_value, valid_id
+
+#: A full read that misses more than this share of the linked klanten (and more than
+#: VANISHED_FLOOR of them) is not acted on: such a read is far likelier to be another account
+#: or a list the service cut short than a mass deletion, and acting would duplicate them all.
+VANISHED_SHARE = 0.5
+VANISHED_FLOOR = 10
+
+#: The answer to "which klant is this link's, now?" when the account no longer holds it.
+VANISHED = object()
+
+
+class AccountView:
+    """One run's knowledge of the account (see the module docstring)."""
+
+    def __init__(self, client, *, dry_run: bool = False):
+        self.client = client
+        self.dry_run = dry_run
+        #: True once a full read went through to the end.
+        self.complete = False
+        self.listing = Listing()
+        self.seen: set[str] = set()
+        self.by_number: dict[str, list[str]] = {}
+        #: The klanten no link holds, whole (the export may adopt one by its number).
+        self.free: dict[str, DfKlant] = {}
+        self._vanished: list[DfLink] | None = None
+        #: How many linked klanten a read missed when it missed too many to act on.
+        self.too_many_vanished = 0
+
+    # --- filling it ---------------------------------------------------------------------------
+
+    def note(self, klanten: list[DfKlant], linked_ids: set[str]) -> None:
+        """What one slice of the full read holds; `linked_ids`: those a link holds."""
+        for klant in klanten:
+            if not valid_id(klant.id):
+                continue
+            number = normalise_value(klant.relatienummer)
+            if number:
+                self.by_number.setdefault(number, []).append(klant.id)
+            if klant.id not in linked_ids:
+                self.free[klant.id] = klant
+
+    def finish(self) -> None:
+        for ids in self.by_number.values():
+            if len(ids) > 1:
+                ids.sort(key=lambda klant_id: id_order(DfKlant(id=klant_id)))
+        self.complete = True
+
+    def read_all(self) -> None:
+        """Read the whole account now (once per run), refreshing the links' kept copies."""
+        if self.complete:
+            return
+        for klanten in self.client.iter_pages(self.seen, self.listing):
+            self.note(klanten, self._refresh_copies(klanten))
+        self.finish()
+
+    def _refresh_copies(self, klanten: list[DfKlant]) -> set[str]:
+        """The linked ones among `klanten`; their kept copy moves on where it changed."""
+        ids = [klant.id for klant in klanten if valid_id(klant.id)]
+        hashes = dict(DfLink.objects.filter(df_id__in=ids).values_list("df_id", "source_hash"))
+        if self.dry_run:
+            return set(hashes)
+        stale = []
+        for klant in klanten:
+            if klant.id in hashes:
+                raw = raw_klant_hash(klant)
+                if raw != hashes[klant.id]:
+                    stale.append((klant, raw))
+        if stale:
+            pks = dict(DfLink.objects.filter(df_id__in=[k.id for k, _raw in stale])
+                       .values_list("df_id", "pk"))
+            with transaction.atomic():
+                DfLink.objects.bulk_update(
+                    [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
+                     if klant.id in pks],
+                    ["source", "source_hash"])
+        return set(hashes)
+
+    # --- asking it ----------------------------------------------------------------------------
+
+    def find(self, number: str) -> list[DfKlant]:
+        """The klanten with this relatienummer, lowest id first; linked ones as a bare id.
+
+        From the full read when there is one; otherwise from the filter when its answer shows
+        it honoured; otherwise the full read is made now and answers.
+        """
+        number = normalise_value(number)
+        if not number:
+            return []
+        if not self.complete and self.client.filter_honoured is not False:
+            answer = self.client.lookup_number(number)
+            if answer.honoured:
+                return sorted((k for k in answer.with_number() if valid_id(k.id)), key=id_order)
+        self.read_all()
+        return [self.free.get(klant_id) or DfKlant(id=klant_id)
+                for klant_id in self.by_number.get(number, ())]
+
+    def fresh_copy(self, link: DfLink):
+        """The linked klant as DigitaleFactuur holds it now (whole), VANISHED, or None when the
+        run cannot tell (a dry run that read nothing)."""
+        if not self.complete and self.client.filter_honoured is not False and link.number:
+            answer = self.client.lookup_number(link.number)
+            hit = next((k for k in answer.klanten if k.id == link.df_id), None)
+            if hit is not None:
+                return hit
+        self.read_all()
+        if link.df_id not in self.seen:
+            return VANISHED
+        row = DfLink.objects.filter(pk=link.pk).values_list("source", "source_hash").first()
+        if row is None:
+            return None
+        return source_klant(link.df_id, *row) or link.source_klant
+
+    def known(self, link: DfLink) -> bool:
+        return link.df_id in self.seen
+
+    def vanished_links(self) -> list[DfLink]:
+        """After a full read: the links whose klant was not seen, or [] when the read is not to
+        be trusted for that (see VANISHED_SHARE)."""
+        if not self.complete:
+            return []
+        if self._vanished is None:
+            # Plain values, streamed: only the vanished ones become objects.
+            rows = (DfLink.objects.order_by("pk")
+                    .values_list("pk", "df_id", "relation_id", "kind", "number")
+                    .iterator(chunk_size=2000))
+            total, vanished = 0, []
+            for pk, df_id, relation_id, kind, number in rows:
+                total += 1
+                if df_id not in self.seen:
+                    vanished.append(DfLink(pk=pk, df_id=df_id, relation_id=relation_id,
+                                           kind=kind, number=number))
+            too_many = (len(vanished) > VANISHED_FLOOR
+                        and len(vanished) > VANISHED_SHARE * total)
+            self._vanished = [] if too_many else vanished
+            self.too_many_vanished = len(vanished) if too_many else 0
+        return self._vanished
+
+    def vanished_note(self) -> str:
+        count = self.too_many_vanished
+        if not count:
+            return ""
+        return _("%(count)d gekoppelde klanten stonden niet in de lijst van DigitaleFactuur. "
+                 "Omdat dat meer dan de helft is, is niets opnieuw aangemaakt of ontkoppeld: "
+                 "controleer of het juiste account is ingesteld.") % {"count": count}
