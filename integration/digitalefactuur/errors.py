@@ -306,7 +306,11 @@ def error_for_code(code: int, *, url: str | None, detail: str = "",
         return RateLimited(retry_after=retry_after_seconds(retry_after), **common)
     if 500 <= code < 600:
         return ServiceUnavailable(**common)
-    # A code the API page does not list: we cannot know what it means, so we stop.
+    if 400 <= code < 500:
+        # A code no source lists: its class says what it means. A refusal of this record
+        # (the credential codes are handled above); the server's message is shown.
+        return InvalidField(field=InvalidField.field_from_message(detail, FIELD_NAMES), **common)
+    # Not an HTTP-like code at all: we cannot know what it means, so we stop.
     return ProtocolError(**common)
 
 

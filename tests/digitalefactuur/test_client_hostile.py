@@ -288,7 +288,10 @@ def test_no_thread_is_left_behind(scripted):
     (502, b"<html>Bad Gateway</html>", ServiceUnavailable),
     (504, b"", ServiceUnavailable),
     (408, b"", Timeout),
-    (418, b"", ProtocolError),
+    # a code no source lists: its class decides (4xx skips the record, 5xx is retried)
+    (418, b"", InvalidField),
+    (200, b"451 klant geblokkeerd", InvalidField),
+    (200, b"503 onderhoud", ServiceUnavailable),
     (200, b"403 API staat uit", AccessNotActive),
     (500, b"401 onbekend account", AuthenticationFailed),
     (200, b"  422 btw_nummer ongeldig", InvalidField),
