@@ -1,10 +1,13 @@
 """Pytest fixtures for the DigitaleFactuur sandbox: a real HTTP server on a free port.
 
 - `sandbox_server` (session): one sandbox served from a daemon thread on 127.0.0.1, port 0.
-- `sandbox` (function): that sandbox reset (empty state, faults off, counters zero), as a
-  `SandboxControl` handle: `.base_url` is the value for DIGITALEFACTUUR_BASE_URL, plus
-  `.account_id`, `.access_code`, `.add_klant(...)`, `.klanten()`, `.seed(n)`, `.set_faults(...)`,
-  `.fail_next(action, fault)`, `.counters()`, `.reset_counters()`, `.set_account_active(...)`.
+- `sandbox` (function): that sandbox reset (empty state, faults off, counters zero, the default
+  readings), as a `SandboxControl` handle: `.base_url` is the value for
+  DIGITALEFACTUUR_BASE_URL, plus `.account_id`, `.access_code`, `.add_klant(...)`,
+  `.update_klant(id, ...)`, `.delete_klant(id)`, `.klanten()`, `.seed(n)`, `.set_faults(...)`,
+  `.fail_next(action, fault)`, `.counters()`, `.reset_counters()`, `.set_account_active(...)`,
+  `.readings()` and `.set_readings(...)` (how the sandbox plays what public sources leave open;
+  see `integration/dfsandbox/readings.py`). Readings set in one test end with its reset.
 
 The handle speaks HTTP to `/_control`, so the same class steers a sandbox in another process:
 `integration.dfsandbox.control.start_sandbox_process(...)` starts one as a child process

@@ -1,13 +1,19 @@
 """Command line: `python -m integration.dfsandbox`, the fake DigitaleFactuur of `make run`.
 
     python -m integration.dfsandbox --port 8001 --host 127.0.0.1 --account 10001 \\
-        --access-code demo-toegangscode-0001 --state-file var/dfsandbox.json --seed 30
+        --access-code demo-toegangscode-0001 --state-file var/dfsandbox.json --seed 30 \\
+        --listing paged --page-size 100 --number-filter honoured --write-answer klant \\
+        --update merge --duplicates refused --documents tidy
 
 State lives in memory; with --state-file it is loaded at start and written after every change,
 so the demo keeps its klanten across restarts. --seed N generates N klanten only when the account
 is still empty, so restarting never duplicates them. The fault flags set the same values as
-POST /_control/faults. With --port 0 a free port is chosen; the one line printed at start says
-where the sandbox listens, which is how a test that starts it as a subprocess learns the port.
+POST /_control/faults. The reading flags choose how the sandbox plays each point the public
+sources leave open (`readings.py` describes every value; the defaults are the API page's
+assumptions, which `make run` keeps); they set the same values as POST /_control/readings, and
+POST /_control/reset returns to them. With --port 0 a free port is chosen; the one line printed
+at start says where the sandbox listens, which is how a test that starts it as a subprocess
+learns the port.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sys
 from .app import DEMO_ACCESS_CODE, DEMO_ACCOUNT_ID, Sandbox
 from .faults import FaultSettings
 from .generator import generate_klanten
+from .readings import CHOICES, Readings
 from .server import RunningSandbox
 
 
@@ -46,6 +53,17 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     faults.add_argument("--rate-limit", type=float, default=0.0,
                         help="max requests per second per account (0: unlimited)")
     faults.add_argument("--fault-seed", type=int, default=0)
+    readings = parser.add_argument_group(
+        "readings of what public sources leave open (also settable at run time, "
+        "/_control/readings)")
+    defaults = Readings()
+    for name in ("listing", "number_filter", "write_answer", "update", "duplicates",
+                 "documents"):
+        readings.add_argument(f"--{name.replace('_', '-')}", choices=CHOICES[name],
+                              default=getattr(defaults, name),
+                              help=f"default: {getattr(defaults, name)}")
+    readings.add_argument("--page-size", type=int, default=defaults.page_size,
+                          help="klanten per page when paged (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser.parse_args(argv)
 
@@ -59,13 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         timeout_rate=arguments.timeout_rate, timeout_seconds=arguments.timeout_seconds,
         garbled_rate=arguments.garbled_rate, rate_limit=arguments.rate_limit,
         fault_seed=arguments.fault_seed)
+    readings = Readings(
+        listing=arguments.listing, page_size=arguments.page_size,
+        number_filter=arguments.number_filter, write_answer=arguments.write_answer,
+        update=arguments.update, duplicates=arguments.duplicates,
+        documents=arguments.documents)
     try:
         settings.validate()
+        readings.validate()
     except ValueError as invalid:
         print(f"dfsandbox: {invalid}", file=sys.stderr)
         return 2
     sandbox = Sandbox(arguments.account, arguments.access_code,
-                      state_file=arguments.state_file, faults=settings)
+                      state_file=arguments.state_file, faults=settings, readings=readings)
     sandbox.store.load()
     if arguments.seed > 0 and sandbox.store.count(arguments.account) == 0:
         sandbox.store.create_many(arguments.account,

@@ -1,6 +1,7 @@
 """The sandbox as one WSGI application: `/api` (the fake service), `/_control`, and `/`.
 
-`Sandbox` wires the store, the fault injector and the counters together. Its WSGI callable reads
+`Sandbox` wires the store, the readings it plays (`readings.py`), the fault injector and the
+counters together. Its WSGI callable reads
 the whole request body before anything else (answering with unread data on the socket makes the
 kernel reset the connection, which a client would take for a network fault we did not inject),
 then for `/api`: counts the request, asks the fault injector, and either answers the fault or
@@ -21,6 +22,7 @@ from .control_api import ControlEndpoint
 from .documents import ApiError, field_error
 from .faults import Counters, FaultInjector, FaultSettings
 from .page import render_overview
+from .readings import Readings, ReadingsSwitch
 from .store import Store
 
 logger = logging.getLogger("integration.dfsandbox")
@@ -39,12 +41,15 @@ def redact_path(path: str) -> str:
 
 class Sandbox:
     def __init__(self, account_id: str = DEMO_ACCOUNT_ID, access_code: str = DEMO_ACCESS_CODE,
-                 state_file=None, faults: FaultSettings | None = None):
+                 state_file=None, faults: FaultSettings | None = None,
+                 readings: Readings | None = None):
         self.store = Store([(account_id, access_code)], state_file=state_file)
         self.faults = FaultInjector(faults)
         self.counters = Counters()
-        self.api = ApiHandler(self.store)
-        self.control = ControlEndpoint(self.store, self.faults, self.counters)
+        # Started with these; a control reset returns to them.
+        self.readings = ReadingsSwitch(readings)
+        self.api = ApiHandler(self.store, self.readings)
+        self.control = ControlEndpoint(self.store, self.faults, self.counters, self.readings)
 
     @property
     def account_id(self) -> str:
@@ -80,7 +85,8 @@ class Sandbox:
             params = dict(parse_qsl(query))
             page = params.get("page", "1")
             return Reply(render_overview(self.store, params.get("account"),
-                                         int(page) if page.isdigit() else 1),
+                                         int(page) if page.isdigit() else 1,
+                                         self.readings.current),
                          "text/html; charset=utf-8")
         return Reply(b"404 Not Found\n", TEXT_TYPE, "404 Not Found")
 

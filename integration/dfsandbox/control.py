@@ -54,12 +54,35 @@ class SandboxControl:
             return json.loads(response.read().decode("utf-8"))
 
     def reset(self) -> None:
-        """Empty state, only the default account (active), faults off, counters zero."""
+        """Empty state, only the default account (active), faults off, counters zero, and the
+        readings the sandbox was started with."""
         self._call("POST", "reset", {})
 
+    def readings(self) -> dict:
+        """The readings being played: see readings.Readings for the fields and values."""
+        return self._call("GET", "readings")
+
+    def set_readings(self, **changes) -> dict:
+        """Change readings (merged into the current ones, validated); returns them all."""
+        return self._call("POST", "readings", changes)
+
     def add_klant(self, **elements) -> dict:
-        """Plant a klant directly (no validation, no duplicate check); returns it with its id."""
+        """Plant a klant directly (no validation, no duplicate check); returns it with its id.
+
+        Any element may be given, known or not; a dict value is a nested element
+        (`contactpersoon={"id": "7", "naam": "..."}`)."""
         return self._call("POST", "klanten", {"account_id": self.account_id, **elements})
+
+    def update_klant(self, klant_id: int, **elements) -> dict:
+        """Change a klant as DigitaleFactuur's own screens would: the given elements replace,
+        others stay; None removes an extra element. No validation, no duplicate check."""
+        return self._call("POST", "klanten/update", {"account_id": self.account_id,
+                                                     **elements, "id": klant_id})
+
+    def delete_klant(self, klant_id: int) -> dict:
+        """Remove a klant as DigitaleFactuur's own screens would; returns the removed klant."""
+        return self._call("POST", "klanten/delete", {"account_id": self.account_id,
+                                                     "id": klant_id})
 
     def klanten(self) -> list[dict]:
         return self._call("GET", "klanten", account_id=self.account_id)

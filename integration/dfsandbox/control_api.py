@@ -11,15 +11,25 @@ client). It needs no credentials: the sandbox is a local test tool that listens 
 | POST /_control/fail_next | {"action", "fault", "count"} | the new settings |
 | GET /_control/counters | | request counters |
 | POST /_control/counters/reset | | zeroed counters |
-| POST /_control/reset | | empty state, default accounts, faults off, counters zero |
+| GET /_control/readings | | the readings being played (see readings.py) |
+| POST /_control/readings | readings to change (merged, validated) | the new readings |
+| POST /_control/reset | | empty state, default accounts, no faults, zero counters, start readings |
 | GET /_control/klanten?account_id= | | every klant of the account |
 | POST /_control/klanten | elements (+ optional account_id) | the stored klant, with id |
+| POST /_control/klanten/update | {"id", elements...} (+ optional account_id) | the stored klant |
+| POST /_control/klanten/delete | {"id"} (+ optional account_id) | the deleted klant |
 | POST /_control/seed | {"n", "seed", "account_id"} | {"added": k} |
 | GET /_control/accounts | | accounts (id, active, count) |
 | POST /_control/accounts | {"account_id", "access_code"?, "active"?} | the account |
 
-A klant planted through POST /_control/klanten skips the API's validation and duplicate check,
-so a test can plant exactly what the real service might hold. Errors answer HTTP 400 or 404 with
+These routes stand for what happens inside DigitaleFactuur without any connector (a klant made
+by `factuur_aanmaken`, edited or removed on DigitaleFactuur's own screens), so they skip the
+API's validation, duplicate check and readings: a test can plant exactly what the real service
+might hold, such as a klant without relatienummer or type, an empty naam, a number already used,
+or elements we do not map. Elements are a JSON object: a string (or number) per element; a JSON
+object is a nested element (child name to text, one level); `null` on update removes an extra
+element (a known one becomes empty). Names beyond the known elements must be lowercase
+identifiers, since they become XML element names. Errors answer HTTP 400 or 404 with
 {"error": message}.
 """
 
@@ -29,9 +39,10 @@ import json
 from urllib.parse import parse_qsl
 
 from .api import Reply
-from .documents import VALUE_ELEMENTS
+from .documents import ELEMENT_NAME, VALUE_ELEMENTS, ApiError
 from .faults import Counters, FaultInjector
 from .generator import generate_klanten
+from .readings import ReadingsSwitch
 from .store import Store
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -48,10 +59,12 @@ def json_reply(payload, status: str = "200 OK") -> Reply:
 
 
 class ControlEndpoint:
-    def __init__(self, store: Store, faults: FaultInjector, counters: Counters):
+    def __init__(self, store: Store, faults: FaultInjector, counters: Counters,
+                 readings: ReadingsSwitch | None = None):
         self.store = store
         self.faults = faults
         self.counters = counters
+        self.readings = readings or ReadingsSwitch()
         self._routes = {
             ("GET", ""): self.index,
             ("GET", "faults"): lambda _q, _b: self.faults.describe(),
@@ -59,9 +72,13 @@ class ControlEndpoint:
             ("POST", "fail_next"): self.fail_next,
             ("GET", "counters"): lambda _q, _b: self.counters.snapshot(),
             ("POST", "counters/reset"): self.reset_counters,
+            ("GET", "readings"): lambda _q, _b: self.readings.describe(),
+            ("POST", "readings"): lambda _q, body: self.readings.configure(**body),
             ("POST", "reset"): self.reset,
             ("GET", "klanten"): self.list_klanten,
             ("POST", "klanten"): self.add_klant,
+            ("POST", "klanten/update"): self.update_klant,
+            ("POST", "klanten/delete"): self.delete_klant,
             ("POST", "seed"): self.seed,
             ("GET", "accounts"): lambda _q, _b: self.store.accounts(),
             ("POST", "accounts"): self.set_account,
@@ -106,18 +123,72 @@ class ControlEndpoint:
         self.store.reset()
         self.faults.reset()
         self.counters.reset()
+        self.readings.reset()
         return {"reset": True}
 
     def list_klanten(self, query: dict, body: dict) -> list[dict]:
         return self.store.all_klanten(self._account_id(query, body))
 
+    @classmethod
+    def _elements(cls, body: dict) -> dict:
+        """The body's elements as store values, refusing only what cannot become XML."""
+        values: dict = {}
+        for name, value in body.items():
+            known = name in VALUE_ELEMENTS
+            if not known:
+                cls._check_name(name)
+            if isinstance(value, dict):
+                if known:
+                    raise ControlError(f"{name} is a known element and holds text only")
+                values[name] = {cls._check_name(child, f"{name}."):
+                                cls._text(f"{name}.{child}", text)
+                                for child, text in value.items()}
+            elif value is None:
+                values[name] = None
+            else:
+                values[name] = cls._text(name, value)
+        return values
+
+    @staticmethod
+    def _check_name(name: str, parent: str = "") -> str:
+        if not ELEMENT_NAME.match(name):
+            raise ControlError(f"element names are lowercase identifiers: {parent}{name!r}")
+        return name
+
+    @staticmethod
+    def _text(name: str, value) -> str:
+        if isinstance(value, dict | list):
+            raise ControlError(f"{name}: only one level of nesting, and no lists")
+        return "" if value is None else str(value)
+
+    @staticmethod
+    def _klant_id(body: dict) -> int:
+        klant_id = body.pop("id", None)
+        if klant_id is None or not str(klant_id).isdigit():
+            raise ControlError("id: the klant's id, a number, is required")
+        return int(klant_id)
+
     def add_klant(self, query: dict, body: dict) -> dict:
         account_id = self._account_id(query, body)
-        unknown = set(body) - set(VALUE_ELEMENTS)
-        if unknown:
-            raise ControlError(f"unknown klant elements: {', '.join(sorted(unknown))}")
-        values = {name: "" if value is None else str(value) for name, value in body.items()}
-        return self.store.create(account_id, values, allow_duplicate=True)
+        if "id" in body:
+            raise ControlError("id: the sandbox assigns it; leave it out")
+        return self.store.create(account_id, self._elements(body), allow_duplicate=True)
+
+    def update_klant(self, query: dict, body: dict) -> dict:
+        account_id = self._account_id(query, body)
+        klant_id = self._klant_id(body)
+        try:
+            return self.store.update(account_id, klant_id, self._elements(body),
+                                     allow_duplicate=True)
+        except ApiError as missing:
+            raise ControlError(missing.message, "404 Not Found") from None
+
+    def delete_klant(self, query: dict, body: dict) -> dict:
+        account_id = self._account_id(query, body)
+        try:
+            return self.store.delete(account_id, self._klant_id(body))
+        except ApiError as missing:
+            raise ControlError(missing.message, "404 Not Found") from None
 
     def seed(self, query: dict, body: dict) -> dict:
         account_id = self._account_id(query, body)

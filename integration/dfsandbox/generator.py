@@ -12,6 +12,14 @@ k digits, creditors likewise with `2`, where k is 3 while the count fits (1001..
 the seed's 1xxx/2xxx) and otherwise the width of the count (100,000 klanten: 100001..180000 and
 200001..220000). So every number is unique and still begins with 1 or 2.
 
+Unmapped data, as the real klanten list carries it: some organisations have a nested
+`<contactpersoon>` with its own `id`, `aanhef`, `naam`, `email` and `telefoonnummer`; some
+debtors with a bank account an SEPA mandate (`automatische_incasso`, `mandaat_kenmerk`,
+`mandaat_datum` as dd-mm-yyyy); some persons `soort`, `aanhef`, `voorletters`, `tussenvoegsel`,
+`achternaam` and `mobiel`. The first klant always has a contactpersoon and a mandate, so the
+demo's first screen shows them. These come from a second random generator, also seeded, so the
+mapped elements are the same as without them.
+
 Deliberate oddities, for the sync rules (at these positions when n is large enough):
 position 6 has a debtor number but no `type`; position 11 has no bank details (empty `iban`,
 `bic`, `rekeningnummer`, `tenaamstelling`); position 17 has the number 9001 (neither 1xxx nor 2xxx)
@@ -69,6 +77,8 @@ FANCY_NAMES = ["De Korenaar", "Het Anker", "De Zwaan", "'t Hoekje", "De Gouden L
                "Noorderlicht", "De Eendracht", "Hélène", "L'Étoile", "De Drie Gebroeders",
                "Zuiderzon", "Het Wapen van Delft"]
 LEGAL_FORMS = ["B.V.", "B.V.", "V.O.F.", "", "N.V.", "Holding B.V."]
+SALUTATIONS = {"Jan": "Dhr.", "Pieter": "Dhr.", "Joël": "Dhr.", "Daan": "Dhr.", "Thijs": "Dhr.",
+               "Mohamed": "Dhr.", "Bram": "Dhr.", "René": "Dhr.", "Kees": "Dhr."}
 DEPARTMENTS = ["Administratie", "Inkoop", "Financiën", "Crediteurenadministratie", "Directie"]
 
 DUTCH_BANKS = [("ABNA", "ABNANL2A"), ("RABO", "RABONL2U"), ("INGB", "INGBNL2A"),
@@ -199,6 +209,49 @@ def _bank(rng: random.Random, country: str) -> tuple[str, str]:
     return make_iban("NL", bank + eleven_proof_account(rng)), bic
 
 
+def _person_parts(first: str, surname: str) -> dict[str, str]:
+    """`Anouk van den Berg` as DigitaleFactuur's person fields: initials, particles, surname."""
+    words = surname.split(" ")
+    particles = 0
+    while particles < len(words) - 1 and words[particles] in TUSSENVOEGSELS:
+        particles += 1
+    return {"aanhef": SALUTATIONS.get(first, "Mevr."), "voorletters": f"{first[0]}.",
+            "tussenvoegsel": " ".join(w.lower() for w in words[:particles]),
+            "achternaam": " ".join(words[particles:])}
+
+
+def _mobile(extra: random.Random) -> str:
+    return f"06-{extra.randrange(10_000_000, 100_000_000)}"
+
+
+def _unmapped(extra: random.Random, position: int, klant: dict[str, str],
+              person: tuple[str, str] | None) -> dict:
+    """Elements the connector does not map, drawn from `extra` only (see the module doc)."""
+    unmapped: dict = {}
+    if person is not None:
+        if extra.random() < 0.5:
+            unmapped.update(soort="particulier", **_person_parts(*person))
+            if extra.random() < 0.6:
+                unmapped["mobiel"] = _mobile(extra)
+    elif klant["contactpersoon_naam"] and (position == 0 or extra.random() < 0.4):
+        first = klant["contactpersoon_naam"].split(" ")[0]
+        unmapped["soort"] = "bedrijf"
+        unmapped["contactpersoon"] = {
+            "id": str(extra.randrange(40_000, 90_000)),
+            "aanhef": SALUTATIONS.get(first, "Mevr."),
+            "naam": klant["contactpersoon_naam"],
+            "email": klant["contactpersoon_email"],
+            "telefoonnummer": _mobile(extra),
+        }
+    if klant["type"] == "debiteur" and klant["iban"] and (position == 0
+                                                         or extra.random() < 0.25):
+        signed = f"{extra.randint(1, 28):02d}-{extra.randint(1, 12):02d}-"
+        unmapped.update(automatische_incasso="1",
+                        mandaat_kenmerk=f"MDT-{klant['relatienummer']}-01",
+                        mandaat_datum=signed + str(extra.randint(2015, 2025)))
+    return unmapped
+
+
 def _klant(rng: random.Random, position: int, kind: str, number: str) -> dict[str, str]:
     # The first few are Dutch organisations: the demo's first screen should look typical.
     country = "Nederland" if position < 3 else rng.choices(
@@ -245,12 +298,17 @@ def _klant(rng: random.Random, position: int, kind: str, number: str) -> dict[st
             klant["btw_nummer"] = german_btw(rng)
         if rng.random() < 0.2:
             klant["faxnummer"] = klant["telefoonnummer"][:-1] + "9"
+    klant["_person"] = (first, surname) if person else None
     return klant
 
 
-def generate_klanten(n: int, seed: int = 0) -> list[dict[str, str]]:
-    """`n` klanten as element dicts (no `id`: the store assigns it), the same for each seed."""
+def generate_klanten(n: int, seed: int = 0) -> list[dict]:
+    """`n` klanten as element dicts (no `id`: the store assigns it), the same for each seed.
+
+    Unmapped elements follow the known ones; a nested one is a dict of child name to text."""
     rng = random.Random(seed)
+    # A generator of its own: adding unmapped data leaves every mapped value as it was.
+    extra = random.Random(f"unmapped-{seed}")
     # One in five a creditor, at fixed positions, so that even a small demo shows both kinds.
     kinds = ["crediteur" if position % 5 == 2 else "debiteur" for position in range(n)]
     numbers = klant_numbers(kinds)
@@ -263,5 +321,7 @@ def generate_klanten(n: int, seed: int = 0) -> list[dict[str, str]]:
             klant.update(iban="", bic="", rekeningnummer="", tenaamstelling="")
         elif position == ODD_NUMBER_POSITION:
             klant.update(relatienummer=ODD_NUMBER, type="")
+        person = klant.pop("_person")
+        klant.update(_unmapped(extra, position, klant, person))
         klanten.append(klant)
     return klanten

@@ -1,16 +1,22 @@
 """The read-only overview at `/`: what has arrived in "DigitaleFactuur", per account.
 
 Someone trying the product opens it next to the CRM to see the connector's effect. The columns
-follow DigitaleFactuur's own Klantgegevens screen in the seed. Every value is passed through
-`html.escape`, because klant names are exactly where `&`, `<` and quotes live. The access code is
-never shown.
+follow DigitaleFactuur's own Klantgegevens screen in the seed; a last column lists, compactly,
+the further elements a klant carries that the connector does not map (a nested one with its
+children in braces), with the values in the cell's tooltip. A small table says which readings
+(`readings.py`) the sandbox plays, so whoever watches a demo knows which behaviour it shows.
+Every value is passed through `html.escape`, because klant names are exactly where `&`, `<` and
+quotes live. The access code is never shown.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from html import escape
 from urllib.parse import urlencode
 
+from .documents import KLANT_ELEMENTS
+from .readings import Readings
 from .store import Store
 
 ROWS_PER_PAGE = 100
@@ -27,6 +33,8 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left
 th { background: #f3f5f7; position: sticky; top: 0; }
 .inactive { color: #b00; font-weight: bold; }
 nav a { margin-right: 0.8rem; }
+.readings { margin-bottom: 1rem; font-size: 0.8rem; }
+.extras { font-size: 0.8rem; color: #555; }
 """
 
 
@@ -34,7 +42,32 @@ def _link(account_id: str, page: int) -> str:
     return "/?" + escape(urlencode({"account": account_id, "page": page}))
 
 
-def render_overview(store: Store, account_id: str | None, page: int) -> bytes:
+def _readings_table(readings: Readings) -> str:
+    rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(str(value))}</td></tr>"
+                   for name, value in asdict(readings).items())
+    return f'<table class="readings"><caption>Readings</caption>{rows}</table>'
+
+
+def _extras_cell(klant: dict) -> str:
+    """The unmapped elements by name (`contactpersoon{id, naam}`), their values as tooltip."""
+    names, values = [], []
+    for name, value in klant.items():
+        if name in KLANT_ELEMENTS:
+            continue
+        if isinstance(value, dict):
+            names.append(f"{name}{{{', '.join(value)}}}")
+            values.append(f"{name}: " + "; ".join(f"{k}={v}" for k, v in value.items()))
+        else:
+            names.append(name)
+            values.append(f"{name}={value}")
+    if not names:
+        return '<td class="extras"></td>'
+    return (f'<td class="extras" title="{escape(" | ".join(values))}">'
+            f"{escape(', '.join(names))}</td>")
+
+
+def render_overview(store: Store, account_id: str | None, page: int,
+                    readings: Readings | None = None) -> bytes:
     accounts = store.accounts()
     known = [account["account_id"] for account in accounts]
     if account_id not in known:
@@ -42,7 +75,8 @@ def render_overview(store: Store, account_id: str | None, page: int) -> bytes:
     parts = ["<!DOCTYPE html>", '<html lang="nl"><head><meta charset="utf-8">',
              "<title>DigitaleFactuur sandbox</title>", f"<style>{STYLE}</style></head><body>",
              "<h1>DigitaleFactuur sandbox</h1>",
-             "<p>Een nagebootste DigitaleFactuur voor de demo en de tests; alleen-lezen.</p>"]
+             "<p>Een nagebootste DigitaleFactuur voor de demo en de tests; alleen-lezen.</p>",
+             _readings_table(readings or Readings())]
     if len(accounts) > 1:
         parts.append("<nav>Account: " + "".join(
             f'<a href="{_link(a["account_id"], 1)}">{escape(a["account_id"])}</a>'
@@ -67,9 +101,9 @@ def render_overview(store: Store, account_id: str | None, page: int) -> bytes:
         parts.append("<nav>" + "".join(links) + "</nav>")
     parts.append("<table><thead><tr><th>Id</th>"
                  + "".join(f"<th>{escape(title)}</th>" for title, _ in COLUMNS)
-                 + "</tr></thead><tbody>")
+                 + "<th>Overige gegevens</th></tr></thead><tbody>")
     for klant in store.page(account_id, page, size=ROWS_PER_PAGE):
         cells = "".join(f"<td>{escape(klant[name])}</td>" for _, name in COLUMNS)
-        parts.append(f"<tr><td>{klant['id']}</td>{cells}</tr>")
+        parts.append(f"<tr><td>{klant['id']}</td>{cells}{_extras_cell(klant)}</tr>")
     parts.append("</tbody></table></body></html>")
     return "\n".join(parts).encode("utf-8")

@@ -1,10 +1,14 @@
 """The sandbox's memory: accounts with their access code, and each account's klanten.
 
 Every klant is a plain dict: `id` (an int, unique across the whole sandbox, counting up from
-`FIRST_KLANT_ID` and never reused) and one string per element of `VALUE_ELEMENTS`. The store
-keeps, per account, the ids in ascending order (ids only grow, so a create appends) for cheap
-paging, and an index from relatienummer to ids for the lookup and the 409 check. Klanten planted
-through the control endpoint skip validation, so that index may hold more than one id.
+`FIRST_KLANT_ID` and never reused), one string per element of `VALUE_ELEMENTS`, and then, in the
+order they arrived, the further elements the real service keeps and we do not map: a string per
+plain element (`mobiel`, `mandaat_kenmerk`, ...) and a dict of child name to string per nested
+one (`contactpersoon` -> {`id`, `naam`, `email`, ...}). The store keeps, per account, the ids in
+ascending order (ids only grow, so a create appends) for cheap paging, and an index from
+relatienummer to ids for the lookup and the 409 check. Klanten planted through the control
+endpoint skip validation, and the `accepted` duplicates reading skips the 409, so that index may
+hold more than one id.
 
 All access goes through one lock; callers always get copies. With a state file, the whole state
 is written after each change, atomically (a temporary file in the same directory, then
@@ -26,7 +30,9 @@ from .documents import VALUE_ELEMENTS, ApiError
 
 FIRST_KLANT_ID = 133300
 PAGE_SIZE = 100
-STATE_VERSION = 1
+# Version 2 keeps the extra and nested elements; version 1 files (known elements only) still load.
+STATE_VERSION = 2
+READABLE_STATE_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -57,6 +63,29 @@ class Account:
 
 def blank_klant(klant_id: int) -> dict:
     return {"id": klant_id, **dict.fromkeys(VALUE_ELEMENTS, "")}
+
+
+def copy_klant(klant: dict) -> dict:
+    """A copy that shares no nested dict with the stored klant: callers always get copies."""
+    return {name: dict(value) if isinstance(value, dict) else value
+            for name, value in klant.items()}
+
+
+def apply_values(klant: dict, values: dict) -> None:
+    """Merge `values` into a klant: a present element replaces, `None` removes an extra (a known
+    element becomes empty); the id is never touched."""
+    for name, value in values.items():
+        if name == "id":
+            continue
+        if value is None:
+            if name in VALUE_ELEMENTS:
+                klant[name] = ""
+            else:
+                klant.pop(name, None)
+        elif isinstance(value, dict):
+            klant[name] = {str(child): str(text) for child, text in value.items()}
+        else:
+            klant[name] = str(value)
 
 
 class Store:
@@ -122,21 +151,29 @@ class Store:
 
     # --- reading --------------------------------------------------------------------------
 
-    def page(self, account_id: str, page: int, size: int = PAGE_SIZE,
-             relatienummer: str | None = None) -> list[dict]:
+    def page(self, account_id: str, page: int, size: int = PAGE_SIZE, *,
+             repeat_last: bool = False) -> list[dict]:
+        """Page `page` (from 1) of `size` klanten by id; past the end empty, or with
+        `repeat_last` the last non-empty page again."""
         with self._lock:
             account = self._account(account_id)
-            if relatienummer is None:
-                ids = account.ordered_ids
-            else:
-                ids = sorted(account.ids_by_number.get(relatienummer, ()))
+            if repeat_last:
+                page = min(page, max(1, -(-len(account.ordered_ids) // size)))
             start = (page - 1) * size
-            return [dict(account.klanten[klant_id]) for klant_id in ids[start:start + size]]
+            return [copy_klant(account.klanten[klant_id])
+                    for klant_id in account.ordered_ids[start:start + size]]
+
+    def with_number(self, account_id: str, relatienummer: str) -> list[dict]:
+        """Every klant holding this relatienummer, by id (more than one only for duplicates)."""
+        with self._lock:
+            account = self._account(account_id)
+            return [copy_klant(account.klanten[klant_id])
+                    for klant_id in sorted(account.ids_by_number.get(relatienummer, ()))]
 
     def all_klanten(self, account_id: str) -> list[dict]:
         with self._lock:
             account = self._account(account_id)
-            return [dict(account.klanten[klant_id]) for klant_id in account.ordered_ids]
+            return [copy_klant(account.klanten[klant_id]) for klant_id in account.ordered_ids]
 
     def count(self, account_id: str) -> int:
         with self._lock:
@@ -153,7 +190,7 @@ class Store:
                 raise ApiError(409, f"relatienummer {number} is al in gebruik")
             klant = self._add(account, values)
             self._save()
-            return dict(klant)
+            return copy_klant(klant)
 
     def create_many(self, account_id: str, batch: list[dict[str, str]]) -> int:
         """Add generated klanten, skipping numbers already in use; one save for the batch."""
@@ -169,31 +206,39 @@ class Store:
             self._save()
             return added
 
-    def _add(self, account, values: dict[str, str]) -> dict:
+    def _add(self, account, values: dict) -> dict:
         """A new klant with the next id and the given values, in the account (lock held)."""
         klant = blank_klant(self._next_id)
         self._next_id += 1
-        klant.update({name: values[name] for name in VALUE_ELEMENTS if name in values})
+        apply_values(klant, values)
         account.klanten[klant["id"]] = klant
         account.ordered_ids.append(klant["id"])
         account.index(klant)
         return klant
 
-    def update(self, account_id: str, klant_id: int, values: dict[str, str]) -> dict:
+    def update(self, account_id: str, klant_id: int, values: dict, *, clear: bool = False,
+               allow_duplicate: bool = False) -> dict:
+        """Present elements replace (an empty one clears); absent ones stay as they were, or
+        with `clear` the klant becomes exactly `values` (known elements empty, extras gone)."""
         with self._lock:
             account = self._account(account_id)
             klant = account.klanten.get(klant_id)
             if klant is None:
                 raise ApiError(404, f"geen klant met id {klant_id}")
             number = values.get("relatienummer")
-            if number and account.number_taken(number, except_id=klant_id):
+            if (number and not allow_duplicate
+                    and account.number_taken(number, except_id=klant_id)):
                 raise ApiError(409, f"relatienummer {number} is al in gebruik")
             account.unindex(klant)
-            # Present elements replace (an empty one clears); absent ones stay as they were.
-            klant.update({name: values[name] for name in VALUE_ELEMENTS if name in values})
+            if clear:
+                # Rebuilt in place: the dict stays the one the account holds.
+                kept_id = klant["id"]
+                klant.clear()
+                klant.update(blank_klant(kept_id))
+            apply_values(klant, values)
             account.index(klant)
             self._save()
-            return dict(klant)
+            return copy_klant(klant)
 
     def delete(self, account_id: str, klant_id: int) -> dict:
         with self._lock:
@@ -205,7 +250,7 @@ class Store:
             del account.ordered_ids[position]
             account.unindex(klant)
             self._save()
-            return dict(klant)
+            return copy_klant(klant)
 
     def reset(self) -> None:
         """Back to the default accounts, active and empty; ids count from the start again."""
@@ -225,13 +270,14 @@ class Store:
                 "accounts": [
                     {"account_id": account.account_id, "access_code": account.access_code,
                      "active": account.active,
-                     "klanten": [account.klanten[i] for i in account.ordered_ids]}
+                     "klanten": [copy_klant(account.klanten[i])
+                                 for i in account.ordered_ids]}
                     for account in self._accounts.values()
                 ],
             }
 
     def restore(self, state: dict) -> None:
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in READABLE_STATE_VERSIONS:
             raise ValueError(f"unsupported sandbox state version {state.get('version')!r}")
         with self._lock:
             self._accounts = {}
@@ -241,6 +287,9 @@ class Store:
                 for saved in sorted(stored["klanten"], key=lambda k: k["id"]):
                     klant = blank_klant(int(saved["id"]))
                     klant.update({name: str(saved.get(name, "")) for name in VALUE_ELEMENTS})
+                    # Version 1 has no extras; from version 2 on they follow the known ones.
+                    apply_values(klant, {name: value for name, value in saved.items()
+                                         if name not in klant and value is not None})
                     account.klanten[klant["id"]] = klant
                     account.ordered_ids.append(klant["id"])
                     account.index(klant)

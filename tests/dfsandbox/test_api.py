@@ -116,7 +116,7 @@ def test_a_duplicate_relatienummer_on_create_is_409(sandbox, api, http):
     ({"naam": "A", "plaats": "x" * 61}, "plaats"),
     ({"naam": "A", "relatienummer": "10a1"}, "relatienummer"),
     ({"naam": "A", "type": "klant"}, "type"),
-    ({"naam": "A", "onbekend": "x"}, "onbekend"),
+    ({"naam": "A", "Plaats": "x"}, "Plaats"),
 ])
 def test_field_limits_answer_422_naming_the_field(sandbox, api, http, elements, field):
     """Each limit of the API page is a 422 whose message names the offending element."""

@@ -112,3 +112,36 @@ def test_a_hundred_thousand_klanten_keep_unique_numbers_starting_with_1_or_2():
         if prefix:
             assert klant["relatienummer"].startswith(prefix)
             assert len(klant["relatienummer"]) == 6
+
+
+def test_some_klanten_carry_unmapped_data_the_demo_shows(thousand):
+    """A nested contactpersoon with its own id, SEPA mandates and person fields, for some."""
+    # given
+    contacts = [klant["contactpersoon"] for klant in thousand if "contactpersoon" in klant]
+    mandates = [klant for klant in thousand if "mandaat_kenmerk" in klant]
+    persons = [klant for klant in thousand if klant.get("soort") == "particulier"]
+
+    # then
+    assert 100 < len(contacts) < 900 and 100 < len(mandates) < 900 and persons
+    assert all(contact["id"].isdigit() and "@" in contact["email"] for contact in contacts)
+    assert all(re.fullmatch(r"\d\d-\d\d-20\d\d", klant["mandaat_datum"])
+               and klant["automatische_incasso"] == "1" and klant["iban"]
+               for klant in mandates)
+    assert all(klant["naam"].endswith(klant["achternaam"]) for klant in persons)
+    first = generate_klanten(1, seed=11)[0]
+    assert "contactpersoon" in first and "mandaat_kenmerk" in first
+
+
+def test_unmapped_data_is_the_same_per_seed_and_leaves_mapped_values_alone():
+    """A second seeded generator: the same extras for a seed, and the mapped values are those
+    the generator gave before it drew any extras (pinned here for seed 4)."""
+    # when
+    klanten = generate_klanten(8, seed=4)
+
+    # then
+    assert klanten == generate_klanten(8, seed=4)
+    assert klanten != generate_klanten(8, seed=5)
+    assert (klanten[0]["naam"], klanten[0]["iban"]) == ("Hoveniersbedrijf De Boer Holding B.V.",
+                                                        "NL79TRIO8594791674")
+    assert (klanten[7]["naam"], klanten[7]["iban"]) == ("El Amrani & Zonen N.V.",
+                                                        "NL51TRIO8308529658")

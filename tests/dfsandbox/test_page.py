@@ -49,3 +49,35 @@ def test_an_inactive_account_is_marked(sandbox):
 
     # then
     assert "API-toegang inactief" in page
+
+
+def test_the_overview_shows_the_readings_it_plays(sandbox):
+    """Whoever watches a demo can see which behaviour the sandbox plays."""
+    # given
+    sandbox.set_readings(listing="unpaged", documents="wild")
+
+    # when
+    page = requests.get(f"{sandbox.root_url}/", timeout=5).text
+
+    # then
+    assert "<caption>Readings</caption>" in page
+    assert "<tr><th>listing</th><td>unpaged</td></tr>" in page
+    assert "<tr><th>documents</th><td>wild</td></tr>" in page
+    assert "<tr><th>page_size</th><td>100</td></tr>" in page
+
+
+def test_the_overview_lists_unmapped_elements_compactly_and_escaped(sandbox):
+    """Extras by name, a nested one with its children in braces, the values as a tooltip."""
+    # given
+    sandbox.add_klant(relatienummer="1001", naam="Korenaar", mobiel="06-<1>",
+                      contactpersoon={"id": "4711", "naam": "Anouk & Co"})
+    sandbox.add_klant(relatienummer="1002", naam="Zonder extra's")
+
+    # when
+    page = requests.get(f"{sandbox.root_url}/", timeout=5).text
+
+    # then
+    assert "<th>Overige gegevens</th>" in page
+    assert ">mobiel, contactpersoon{id, naam}</td>" in page
+    assert "mobiel=06-&lt;1&gt;" in page and "naam=Anouk &amp; Co" in page
+    assert '<td class="extras"></td>' in page

@@ -11,7 +11,7 @@ from integration.dfsandbox.app import Sandbox
 from integration.dfsandbox.control import sandbox_command, start_sandbox_process
 from integration.dfsandbox.documents import ApiError
 
-from .helpers import post_klant, read_klant, read_klanten
+from .helpers import parse_klanten, post_klant, read_klant, read_klanten
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +116,107 @@ def test_the_cli_refuses_impossible_fault_shares():
     # then
     assert finished.returncode == 2
     assert "error_rate" in finished.stderr
+
+
+def test_extra_and_nested_elements_survive_the_state_file(tmp_path):
+    """Version 2 keeps what we do not map, nesting and order included."""
+    # given
+    state = tmp_path / "dfsandbox.json"
+    first = Sandbox("10001", "code", state_file=state)
+    kept = first.store.create("10001", {
+        "relatienummer": "1001", "naam": "Korenaar", "mobiel": "06-1",
+        "contactpersoon": {"id": "4711", "naam": "Anouk", "email": ""}})
+
+    # when
+    second = Sandbox("10001", "code", state_file=state)
+    second.store.load()
+
+    # then
+    assert json.loads(state.read_text(encoding="utf-8"))["version"] == 2
+    [restored] = second.store.all_klanten("10001")
+    assert restored == kept
+    assert list(restored["contactpersoon"]) == ["id", "naam", "email"]
+
+
+def test_a_version_1_state_file_still_loads(tmp_path):
+    """A demo's state from before extras existed keeps its klanten and ids."""
+    # given
+    state = tmp_path / "dfsandbox.json"
+    state.write_text(json.dumps({
+        "version": 1, "next_id": 133305,
+        "accounts": [{"account_id": "10001", "access_code": "code", "active": True,
+                      "klanten": [{"id": 133302, "relatienummer": "1001", "type": "debiteur",
+                                   "naam": "Oud", "plaats": "Leiden"}]}],
+    }), encoding="utf-8")
+
+    # when
+    sandbox = Sandbox("10001", "code", state_file=state)
+    sandbox.store.load()
+    newer = sandbox.store.create("10001", {"naam": "Nieuw"})
+
+    # then
+    [old, _new] = sandbox.store.all_klanten("10001")
+    assert (old["id"], old["naam"], old["plaats"], old["faxnummer"]) == (133302, "Oud",
+                                                                          "Leiden", "")
+    assert newer["id"] == 133305
+
+
+READING_FLAGS = ("--listing", "repeat_last", "--page-size", "2", "--number-filter", "ignored",
+                 "--write-answer", "id", "--update", "clear", "--duplicates", "accepted",
+                 "--documents", "wild")
+
+
+def test_the_cli_reading_flags_are_played_and_reset_returns_to_them():
+    """Every reading flag sets its reading; a control reset restores the flags' readings, not
+    the defaults."""
+    # given
+    with start_sandbox_process("--seed", "0", *READING_FLAGS, cwd=PROJECT_ROOT) as sandbox:
+        api = f"{sandbox.base_url}/{sandbox.account_id}/{sandbox.access_code}"
+        started = sandbox.readings()
+        for number in ("1001", "1001", "1002"):
+            sandbox.add_klant(relatienummer=number, naam=f"Klant {number}")
+        created = requests.post(f"{api}/klant_aanmaken", timeout=5, data={
+            "xml": "<klant><relatienummer>1002</relatienummer><naam>Dubbel</naam></klant>"})
+        past_the_end = requests.get(f"{api}/klanten&page=7", timeout=5).content
+        filtered = requests.get(f"{api}/klanten&relatienummer=1001", timeout=5).content
+        unfiltered = requests.get(f"{api}/klanten", timeout=5).content
+        sandbox.set_readings(listing="paged", documents="tidy")
+
+        # when
+        sandbox.reset()
+        after_reset = sandbox.readings()
+
+    # then
+    assert started == after_reset == {
+        "listing": "repeat_last", "page_size": 2, "number_filter": "ignored",
+        "write_answer": "id", "update": "clear", "duplicates": "accepted",
+        "documents": "wild"}
+    assert created.content.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<id>')
+    assert [k["naam"] for k in parse_klanten(past_the_end)] == [
+        "Klant 1002", "Dubbel"]
+    assert filtered == unfiltered
+
+
+def test_the_cli_defaults_are_the_documented_readings():
+    """Without reading flags (as `make run` starts it) the sandbox plays the defaults."""
+    # when
+    with start_sandbox_process("--seed", "0", cwd=PROJECT_ROOT) as sandbox:
+        readings = sandbox.readings()
+
+    # then
+    assert readings == {"listing": "paged", "page_size": 100, "number_filter": "honoured",
+                        "write_answer": "klant", "update": "merge", "duplicates": "refused",
+                        "documents": "tidy"}
+
+
+@pytest.mark.parametrize(("flags", "named"), [(("--listing", "endless"), "--listing"),
+                                              (("--page-size", "0"), "page_size")])
+def test_the_cli_refuses_an_unknown_reading(flags, named):
+    """A reading value that does not exist is a usage error, before anything listens."""
+    # when
+    finished = subprocess.run(sandbox_command("--port", "0", *flags), cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=30)
+
+    # then
+    assert finished.returncode == 2
+    assert named in finished.stderr
