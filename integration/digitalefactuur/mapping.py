@@ -247,6 +247,9 @@ def classify(klant: DfKlant) -> tuple[LinkKind | None, str]:
     number = klant.relatienummer.strip()
     if number[:1] in FIRST_DIGIT:
         return FIRST_DIGIT[number[:1]], ""
+    if not number:
+        return None, _("Deze klant heeft geen relatienummer; zonder nummer kan hij niet "
+                       "als debiteur of crediteur worden bijgehouden.")
     if klant_type:
         return None, _("Onbekend type '%(type)s' en het relatienummer '%(number)s' begint niet "
                        "met 1 (debiteur) of 2 (crediteur); alleen debiteuren en crediteuren "

@@ -187,6 +187,7 @@ def test_the_engine_is_correct_under_every_reading(reading, configure, df_sandbo
     pushed.save()
     df_sandbox.update_klant(planted["1006"]["id"], naam="Debiteur 6 in DigitaleFactuur",
                             telefoonnummer="06-12345678")
+    planted["1006"]["telefoonnummer"] = "06-12345678"
 
     # when
     push = sync.run(df.pk, SyncRun.Trigger.CHANGE, relation_ids=[pushed.pk])
