@@ -411,10 +411,12 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
             result.warnings.append(warning)
         max_length = _max_length(row.relation_field)
         if max_length and len(new) > max_length:
-            result.errors.append(
-                _("%(element)s is langer dan %(max)s tekens (%(length)s); pas het aan in "
-                  "DigitaleFactuur.") % {"element": row.element, "max": max_length,
-                                          "length": len(new)})
+            error = _("%(element)s is langer dan %(max)s tekens (%(length)s); pas het aan in "
+                      "DigitaleFactuur.") % {"element": row.element, "max": max_length,
+                                              "length": len(new)}
+            # One element may fill two fields (the invoice and the postal city): said once.
+            if error not in result.errors:
+                result.errors.append(error)
             continue
         old = stored_value(relation, row.relation_field)
         if old != new:

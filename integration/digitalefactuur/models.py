@@ -72,6 +72,10 @@ class DigitaleFactuurSettings(models.Model):
     last_test_at = models.DateTimeField(_("laatste test"), null=True, blank=True)
     last_test_ok = models.BooleanField(_("laatste test geslaagd"), null=True, blank=True)
     last_test_message = models.TextField(_("uitkomst laatste test"), blank=True)
+    #: What the last successful "Koppeling testen" learned of the open points of the API
+    #: (client.ApiReading): shown to the administrator and support; nothing depends on it.
+    api_reading = models.JSONField(_("werkwijze van DigitaleFactuur"), default=dict,
+                                   blank=True, editable=False)
 
     debtors_enabled = models.BooleanField(_("debiteuren aanmaken en bijwerken in PerfectView"),
                                           default=False)

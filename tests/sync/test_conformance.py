@@ -221,3 +221,42 @@ def test_the_engine_is_correct_under_every_reading(reading, configure, df_sandbo
     assert sent == 0
     assert_no_number_twice(df_sandbox)
     assert_nothing_kept_was_cleared(df_sandbox, planted, gone={planted["1007"]["id"]})
+
+
+@pytest.mark.parametrize("reading", [
+    {"number_filter": "ignored", "page_size": 7},
+    {"page_size": 7, "number_filter": "ignored", "write_answer": "text",
+     "duplicates": "accepted"},
+    {"listing": "unpaged", "number_filter": "ignored", "write_answer": "id",
+     "duplicates": "accepted"},
+], ids=["filter-ignored", "filter-ignored-text-answers-duplicates-accepted", "most-hostile"])
+def test_a_create_written_but_answered_late_or_garbled_is_never_made_twice(
+        reading, configure, df_sandbox, run_sync, settings):
+    """The sandbox stores three creates and then answers too late, and two with a garbled
+    answer: the client cannot know they happened, the filter cannot be trusted, duplicates are
+    not refused; the number is looked up in the whole account before anything is sent again."""
+    # given
+    settings.DIGITALEFACTUUR_READ_TIMEOUT = 0.5
+    settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 3
+    settings.DIGITALEFACTUUR_RETRY_BUDGET = 10.0
+    df_sandbox.set_readings(**reading)
+    for n in range(10):  # so that what is created lands past the first page
+        df_sandbox.add_klant(relatienummer=f"19{n:02d}", type="debiteur", naam=f"Oud {n}")
+    df_sandbox.set_faults(timeout_seconds=1.5)
+    df_sandbox.fail_next("klant_aanmaken", "timeout", count=3)
+    df_sandbox.fail_next("klant_aanmaken", "garbled", count=2)
+    for n in range(12):
+        OrganisationFactory(organisation_name=f"Bedrijf {n}", debtor_number=f"13{n:02d}")
+    df = configure(debtors=False, creditors=False, push=True)
+
+    # when
+    run = run_sync(df)
+    again = run_sync(df)
+
+    # then: every relation once in DigitaleFactuur, linked to it, and nothing more to send
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    numbers = Counter(k["relatienummer"] for k in df_sandbox.klanten()
+                      if k["relatienummer"].startswith("13"))
+    assert numbers == Counter({f"13{n:02d}": 1 for n in range(12)})
+    assert sorted(DfLink.objects.values_list("number", flat=True)) == sorted(numbers)
+    assert again.counts.get("export") in (None, {"ongewijzigd": 12})

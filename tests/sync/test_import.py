@@ -199,3 +199,23 @@ def test_an_unknown_country_and_an_invalid_iban_are_warnings_and_stay_quiet_afte
     assert relation.iban == "NL00FOUT0000000000"  # compacted, kept although invalid
     assert events(second) == []
     assert second.counts == {"import": {"ongewijzigd": 1}}
+
+
+def test_a_value_too_long_for_the_crm_is_one_error_said_once_and_the_run_has_errors(
+        configure, df_sandbox, run_sync):
+    """The klant's plaats fills the invoice and the postal city: too long, it is refused for
+    this record, named once, and the run ends "met fouten" (not "geslaagd")."""
+    # given a klant whose plaats is longer than the CRM's city field, and a good one
+    df = configure()
+    df_sandbox.add_klant(relatienummer="1001", type="debiteur", naam="Te lang",
+                         plaats="Plaats" * 20)
+    df_sandbox.add_klant(relatienummer="1002", type="debiteur", naam="Goed", plaats="Leiden")
+
+    # when
+    run = run_sync(df)
+
+    # then
+    assert run.status == SyncRun.Status.WITH_ERRORS, run.message
+    error = SyncEvent.objects.get(run=run, action="fout")
+    assert error.message.count("langer dan") == 1
+    assert list(Relation.objects.values_list("debtor_number", flat=True)) == ["1002"]
