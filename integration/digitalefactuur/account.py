@@ -126,20 +126,32 @@ class AccountView:
                 for klant_id in self.by_number.get(number, ())]
 
     def fresh_copy(self, link: DfLink):
-        """The linked klant as DigitaleFactuur holds it now (whole), VANISHED, or None when the
-        run cannot tell (a dry run that read nothing)."""
-        if not self.complete and self.client.filter_honoured is not False and link.number:
+        """The linked klant as DigitaleFactuur holds it now (whole), VANISHED, or None when
+        no copy can be had (then the update sends our fields only).
+
+        After the run's full read the link's kept copy is that (the read refreshed it, and the
+        export loads its links after the read): no request, no query. Otherwise the filter is
+        asked first (its answer holding that id is a fresh copy, whatever else it holds), and
+        only when it does not tell is the whole account read.
+        """
+        if self.complete:
+            if link.df_id not in self.seen:
+                return VANISHED
+            kept = link.source_klant
+            if kept is not None:
+                return kept
+        if self.client.filter_honoured is not False and link.number:
             answer = self.client.lookup_number(link.number)
             hit = next((k for k in answer.klanten if k.id == link.df_id), None)
             if hit is not None:
                 return hit
+        if self.complete:
+            return None
         self.read_all()
         if link.df_id not in self.seen:
             return VANISHED
         row = DfLink.objects.filter(pk=link.pk).values_list("source", "source_hash").first()
-        if row is None:
-            return None
-        return source_klant(link.df_id, *row) or link.source_klant
+        return source_klant(link.df_id, *row) if row is not None else None
 
     def known(self, link: DfLink) -> bool:
         return link.df_id in self.seen
