@@ -4,9 +4,12 @@ Both are gated by the Digitale Factuur right (integration.rights.access). Every 
 with CSRF, answered with a redirect (post/redirect/get), so a reload never submits twice and a
 double submit only saves the same values twice.
 
-"Koppeling testen" is a submit button of the same form: what is typed is validated, tested, and
-saved together with the outcome, so a code typed once need not be typed again after a failed
-test. The network call happens before the transaction, which then only writes.
+"Koppeling testen" is a submit button of the same form: what is typed is validated and tested.
+Only a successful test saves it (with the outcome): a failed test changes nothing that is stored
+(credentials, options, schedule), shows the form again with what was typed (the code excepted:
+it is never rendered back) and says that nothing was changed. A failed test of the credentials
+already stored is remembered as the last test. The network call happens before anything is
+written.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from integration.rights.catalogue import DIGITALE_FACTUUR
 from . import crypto, runs
 from .connection import run_connection_test
 from .forms import KoppelingForm
+from .health import connector_health
 from .models import DigitaleFactuurSettings
 
 TEST_ACTION = "test"
@@ -59,6 +63,8 @@ class KoppelingView(_Page, View):
         # written yet, so a failure anywhere below leaves the stored settings as they were.
         df_settings = form.instance
         outcome = run_connection_test(df_settings) if testing else None
+        if outcome is not None and not outcome.ok:
+            return self.failed_test(request, form, outcome)
         df_settings.save()
 
         if outcome is not None:
@@ -74,6 +80,23 @@ class KoppelingView(_Page, View):
                 and df_settings.has_access_code:
             messages.info(request, _("Test de koppeling om de opties te kunnen kiezen."))
         return redirect("digitalefactuur:settings")
+
+    def failed_test(self, request, form, outcome) -> TemplateResponse:
+        """A failed "Koppeling testen": nothing stored changes; the form keeps what was typed."""
+        stored = DigitaleFactuurSettings.load()
+        if form.instance.credentials_fingerprint() == stored.credentials_fingerprint():
+            # The stored credentials were tested: that is news about the connector itself.
+            stored.record_test(False, outcome.message, form.instance.last_test_at)
+            stored.save(update_fields=["last_test_at", "last_test_ok", "last_test_message",
+                                       "updated_at"])
+        messages.error(request, outcome.message)
+        messages.warning(request, _(
+            "Er is niets gewijzigd: de opgeslagen gegevens, de opties en de planning blijven "
+            "zoals ze waren. Alleen een geslaagde test vervangt het opgeslagen Account-id en de "
+            "toegangscode."))
+        typed = {name: value for name, value in form.cleaned_data.items()
+                 if name != "access_code"}
+        return self.render(request, KoppelingForm(instance=stored, initial=typed), stored)
 
     def render(self, request, form, df_settings) -> TemplateResponse:
         try:
@@ -92,6 +115,7 @@ class KoppelingView(_Page, View):
             test_action=TEST_ACTION,
             # "Koppeling uitvoeren", "Voorbeeld" and the log: run_views.py, runs.py.
             run_panel=runs.run_panel(df_settings, request.user),
+            health=connector_health(DigitaleFactuurSettings.load()),
         )
         return TemplateResponse(request, self.template_name, context)
 

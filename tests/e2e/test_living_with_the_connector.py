@@ -1,0 +1,129 @@
+"""Living with the connector after the first run, in a real browser (issue 17).
+
+A typo while testing does not switch a working connector off; the screen and the tile show the
+connector's health rather than an old test; navigation names each page once and the API help
+opens beside the form.
+"""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from integration.digitalefactuur.models import DigitaleFactuurSettings
+from tests.e2e.test_run_and_log import configure, grant_digitale_factuur
+from tests.factories import SyncRunFactory
+from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
+
+SETTINGS_PATH = "/admin/koppelingen/digitalefactuur/"
+
+
+def test_a_typo_while_testing_keeps_the_working_connector(logged_in_page: Page, live_server,
+                                                          sandbox, settings):  # noqa: F811
+    # given a working connector, tested, with its options and schedule
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    configure(sandbox)
+    page = logged_in_page
+    page.goto(f"{live_server.url}{SETTINGS_PATH}")
+
+    # when the administrator mistypes the account id and the code, then tests
+    page.get_by_label("Account-id").fill("10009")
+    page.get_by_label("Toegangscode").fill("typfout")
+    page.get_by_role("button", name="Koppeling testen").click()
+
+    # then the failure is explained, with the promise that nothing changed
+    expect(page.locator("ul.messagelist")).to_contain_text("Account-id of toegangscode onjuist")
+    expect(page.locator("ul.messagelist")).to_contain_text("Er is niets gewijzigd")
+    # and the typed account id is still in the form, the options and the run stay available
+    expect(page.get_by_label("Account-id")).to_have_value("10009")
+    expect(page.locator("#id_debtors_enabled")).to_be_enabled()
+    expect(page.locator("#df-run-button")).to_be_enabled()
+    expect(page.locator("#df-run")).not_to_contain_text("nog niet (opnieuw) getest")
+    df = DigitaleFactuurSettings.load()
+    assert (df.account_id, df.access_code) == (sandbox.account_id, sandbox.access_code)
+    assert df.options_unlocked
+
+
+def test_the_screen_and_the_tile_show_health_not_an_old_test(logged_in_page: Page, live_server,
+                                                            sandbox, settings):  # noqa: F811
+    # given a test that failed yesterday and a scheduled run that succeeded since
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    df = configure(sandbox)
+    df.record_test(False, "DigitaleFactuur is niet bereikbaar.",
+                   timezone.now() - timedelta(days=1))
+    df.save()
+    SyncRunFactory(status="geslaagd", started_at=timezone.now() - timedelta(minutes=10))
+    page = logged_in_page
+
+    # when the administrator opens Koppelingen
+    page.goto(f"{live_server.url}/admin/koppelingen/")
+
+    # then the tile shows the last contact succeeded, in the "ok" colour
+    tile = page.locator("#koppeling-digitalefactuur .connector-health")
+    expect(tile).to_have_attribute("data-health", "ok")
+    expect(tile).to_contain_text("geslaagd")
+
+    # when opening the settings screen
+    page.locator("#koppeling-digitalefactuur").get_by_role("link",
+                                                           name="DigitaleFactuur").click()
+
+    # then the last contact is the run, the next run is planned, no stale "mislukt"
+    expect(page.locator("#df-last-contact")).to_contain_text("geslaagd")
+    expect(page.locator("#df-last-contact")).not_to_contain_text("mislukt")
+    expect(page.locator("#df-next-run")).not_to_contain_text("geen")
+    expect(page.locator("#df-failed-relations")).to_have_text("0")
+
+
+def test_navigation_names_each_page_once(logged_in_page: Page, live_server, sandbox,  # noqa: F811
+                                         settings):
+    # given the demo administrator with the Digitale Factuur right
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    page = logged_in_page
+
+    # when the administrator opens the admin's home
+    page.goto(f"{live_server.url}/admin/")
+
+    # then it has one Koppelingen entry and no separate DigitaleFactuur one
+    content = page.locator("#content-main")
+    expect(content.locator("a[href='/admin/digitalefactuur/digitalefactuursettings/']")) \
+        .to_have_count(0)
+    expect(content.get_by_role("link", name="Koppelingen", exact=True)).to_have_count(2)
+
+    # when clicking the KOPPELINGEN heading
+    content.locator("a[href='/admin/connectors/']").click()
+    # then the tiles open, not a page with one link
+    expect(page).to_have_url(re.compile(r"/admin/koppelingen/$"))
+    expect(page.locator("li.connector-tile")).to_have_count(8)
+
+    # when opening a relation
+    page.goto(f"{live_server.url}/admin/crm/relation/")
+    page.locator("#result_list tbody tr th a").first.click()
+    # then its breadcrumb names each page once
+    crumbs = page.locator(".breadcrumbs").inner_text()
+    assert crumbs.count("Relaties") == 1, crumbs
+
+
+def test_the_api_help_folds_open_beside_the_form_and_keeps_what_was_typed(
+        logged_in_page: Page, live_server, sandbox, settings):  # noqa: F811
+    # given the settings screen with an account id typed
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    page = logged_in_page
+    page.goto(f"{live_server.url}{SETTINGS_PATH}")
+    page.get_by_label("Account-id").fill("10001")
+
+    # when the administrator clicks "Waar kan ik mijn API-gegevens vinden?"
+    page.get_by_text("Waar kan ik mijn API-gegevens vinden?").click()
+
+    # then the four steps fold open beside the form, which still holds the typed value
+    expect(page.locator("#df-api-help ol.df-steps li")).to_have_count(4)
+    expect(page.locator("#df-api-help ol.df-steps")).to_be_visible()
+    expect(page.get_by_label("Account-id")).to_have_value("10001")
+    # and the full page is offered in a tab of its own, without access to this one
+    full = page.get_by_role("link", name="Uitleg in een nieuw tabblad openen")
+    assert full.get_attribute("target") == "_blank"
+    assert "noopener" in full.get_attribute("rel")
