@@ -127,3 +127,53 @@ def test_the_api_help_folds_open_beside_the_form_and_keeps_what_was_typed(
     full = page.get_by_role("link", name="Uitleg in een nieuw tabblad openen")
     assert full.get_attribute("target") == "_blank"
     assert "noopener" in full.get_attribute("rel")
+
+
+def test_the_demo_administrator_manages_users(logged_in_page: Page, live_server):
+    """Gebruikers: add a user in a role, change them, deactivate them; a member of Users
+    cannot open the page and is told which right is missing."""
+    from django.contrib.auth.models import User
+
+    page = logged_in_page
+
+    # when the demo administrator opens Gebruikers from the admin's home
+    page.locator("#content-main a[href='/admin/auth/user/']").first.click()
+    expect(page).to_have_url(re.compile(r"/admin/auth/user/$"))
+
+    # and adds a user in the role Users
+    page.locator("a[href='/admin/auth/user/add/']").first.click()
+    page.get_by_label("Gebruikersnaam").fill("anneke")
+    page.locator("#id_password1").fill("Zomer-wandeling-42")
+    page.locator("#id_password2").fill("Zomer-wandeling-42")
+    page.locator("#id_email").fill("anneke@example.nl")
+    page.locator("#id_groups_from").select_option(label="Users")
+    page.locator("#id_groups_add").click()
+    page.locator("input[name='_save']").click()
+
+    # then she exists, in Users
+    expect(page.locator("ul.messagelist")).to_contain_text("anneke")
+    anneke = User.objects.get(username="anneke")
+    assert [role.name for role in anneke.groups.all()] == ["Users"] and anneke.is_staff
+
+    # when the administrator deactivates her
+    page.goto(f"{live_server.url}/admin/auth/user/{anneke.pk}/change/")
+    page.get_by_label("Actief").uncheck()
+    page.locator("input[name='_save']").click()
+    expect(page.locator("ul.messagelist")).to_be_visible()
+    anneke.refresh_from_db()
+    assert not anneke.is_active
+
+    # given a member of Users who is active
+    User.objects.filter(pk=anneke.pk).update(is_active=True)
+    page.get_by_role("button", name=re.compile("Afmelden|Uitloggen")).click()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "anneke")
+    page.fill("#id_password", "Zomer-wandeling-42")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+    # then Gebruikers is not offered, and the page explains the missing right
+    expect(page.locator("#content-main a[href='/admin/auth/user/']")).to_have_count(0)
+    page.goto(f"{live_server.url}/admin/auth/user/add/")
+    expect(page.locator("#content")).to_contain_text("Geen toegang")
+    expect(page.locator("#content")).to_contain_text("Gebruikers")
