@@ -95,6 +95,10 @@ class DigitaleFactuurSettings(models.Model):
     interval_minutes = models.PositiveSmallIntegerField(
         _("synchroniseren"), choices=INTERVAL_CHOICES, default=DEFAULT_INTERVAL)
 
+    # The alerts' memory (alerts.py): the problem last mailed ("" = none open) and when.
+    alert_problem = models.CharField(max_length=80, blank=True, editable=False)
+    alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
 
     class Meta:
