@@ -33,6 +33,9 @@ from .health import connector_health
 from .models import DigitaleFactuurSettings
 
 TEST_ACTION = "test"
+#: "Opslaan en uitvoeren" / "Opslaan en voorbeeld": save, then start what was asked.
+SAVE_RUN_ACTION = "save_run"
+SAVE_PREVIEW_ACTION = "save_preview"
 
 
 class _Page(RightRequiredMixin):
@@ -72,6 +75,8 @@ class KoppelingView(_Page, View):
         else:
             messages.success(request, _("De instellingen van de DigitaleFactuur koppeling zijn "
                                         "opgeslagen."))
+        if request.POST.get("action") in (SAVE_RUN_ACTION, SAVE_PREVIEW_ACTION):
+            return self.run_after_save(request, df_settings)
         if was_unlocked and not df_settings.options_unlocked and outcome is None:
             messages.warning(request, _(
                 "Het Account-id of de toegangscode is gewijzigd: de opties zijn vergrendeld tot "
@@ -80,6 +85,13 @@ class KoppelingView(_Page, View):
                 and df_settings.has_access_code:
             messages.info(request, _("Test de koppeling om de opties te kunnen kiezen."))
         return redirect("digitalefactuur:settings")
+
+    def run_after_save(self, request, df_settings):
+        """"Opslaan en uitvoeren" / "Opslaan en voorbeeld", once the save succeeded."""
+        from .run_views import start_preview, start_run
+
+        preview = request.POST.get("action") == SAVE_PREVIEW_ACTION
+        return (start_preview if preview else start_run)(request, df_settings)
 
     def failed_test(self, request, form, outcome) -> TemplateResponse:
         """A failed "Koppeling testen": nothing stored changes; the form keeps what was typed."""
@@ -98,7 +110,7 @@ class KoppelingView(_Page, View):
                  if name != "access_code"}
         return self.render(request, KoppelingForm(instance=stored, initial=typed), stored)
 
-    def render(self, request, form, df_settings) -> TemplateResponse:
+    def render(self, request, form, df_settings, *, unsaved: bool = False) -> TemplateResponse:
         try:
             df_settings.access_code  # noqa: B018  (only whether it can be read)
             code_unreadable = False
@@ -113,6 +125,9 @@ class KoppelingView(_Page, View):
             lock_reason=df_settings.lock_reason(),
             code_unreadable=code_unreadable,
             test_action=TEST_ACTION,
+            save_run_action=SAVE_RUN_ACTION,
+            save_preview_action=SAVE_PREVIEW_ACTION,
+            unsaved=unsaved,
             # "Koppeling uitvoeren", "Voorbeeld" and the log: run_views.py, runs.py.
             run_panel=runs.run_panel(df_settings, request.user),
             health=connector_health(DigitaleFactuurSettings.load()),

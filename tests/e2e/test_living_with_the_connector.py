@@ -177,3 +177,59 @@ def test_the_demo_administrator_manages_users(logged_in_page: Page, live_server)
     page.goto(f"{live_server.url}/admin/auth/user/add/")
     expect(page.locator("#content")).to_contain_text("Geen toegang")
     expect(page.locator("#content")).to_contain_text("Gebruikers")
+
+
+def test_unsaved_options_are_offered_to_be_saved_before_the_run(logged_in_page: Page,
+                                                                live_server, sandbox,  # noqa: F811
+                                                                settings):
+    # given a working connector that exports (Bijwerken on)
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    configure(sandbox)
+    page = logged_in_page
+    page.goto(f"{live_server.url}{SETTINGS_PATH}")
+    expect(page.locator("#df-run-button")).to_be_visible()
+
+    # when the administrator unticks Bijwerken without saving
+    page.locator("#id_push_enabled").uncheck()
+
+    # then "Koppeling uitvoeren" gives way to "Opslaan en uitvoeren"
+    expect(page.locator("#df-run-button")).to_be_hidden()
+    expect(page.locator("#df-unsaved")).to_contain_text("nog niet zijn opgeslagen")
+
+    # when clicking "Opslaan en uitvoeren"
+    page.get_by_role("button", name="Opslaan en uitvoeren").click()
+
+    # then the change is saved and the run's page opens
+    expect(page).to_have_url(re.compile(r"/logboek/\d+/"))
+    assert DigitaleFactuurSettings.load().push_enabled is False
+
+
+def test_without_javascript_the_server_refuses_a_run_with_unsaved_options(
+        browser, live_server, demo, sandbox, settings):  # noqa: F811
+    from integration.connectors.models import SyncRun
+
+    # given a working connector that exports, and a browser without JavaScript
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    grant_digitale_factuur()
+    configure(sandbox)
+    context = browser.new_context(java_script_enabled=False, locale="nl-NL")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/admin/login/?next={SETTINGS_PATH}")
+    page.fill("#id_username", settings.DEMO_USERNAME)
+    page.fill("#id_password", settings.DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#df-run-button")).to_be_visible()
+
+    # when unticking Bijwerken and clicking "Koppeling uitvoeren" without saving
+    page.locator("#id_push_enabled").uncheck()
+    page.locator("#df-run-button").click()
+
+    # then no run starts; the page says why, keeps the change and offers to save and run
+    expect(page.locator("ul.messagelist")).to_contain_text("nog niet zijn opgeslagen")
+    expect(page.locator("#id_push_enabled")).not_to_be_checked()
+    expect(page.get_by_role("button", name="Opslaan en uitvoeren")).to_be_visible()
+    assert not SyncRun.objects.exists()
+    assert DigitaleFactuurSettings.load().push_enabled is True
+    context.close()
