@@ -40,7 +40,7 @@ run: install
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py banner
-	@$(VENV)/bin/honcho start -f Procfile
+	@$(PY) -m integration.demo.supervisor Procfile
 
 # The embedded default's settings, written once: a .env that names no DigitaleFactuur address
 # (none at all, or one without such a line) gets DIGITALEFACTUUR_SANDBOX=true; nothing else in
