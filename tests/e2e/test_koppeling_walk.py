@@ -69,7 +69,7 @@ def test_seed_walk_from_right_to_options(logged_in_page: Page, live_server, sand
     page.locator("#id_creditors_enabled").check()
     page.locator("#id_push_enabled").check()
     page.locator("#id_interval_minutes").select_option(label="elke 2 uur")
-    page.get_by_role("button", name="Opslaan").click()
+    page.get_by_role("button", name="Opslaan", exact=True).click()
 
     # then they are saved and the connector shows as active
     expect(page.locator("ul.messagelist")).to_contain_text("zijn opgeslagen")
