@@ -9,8 +9,9 @@ PY := $(VENV)/bin/python
 WEB_PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-# The embedded default talks to the sandbox, not to the real DigitaleFactuur.
-export DIGITALEFACTUUR_BASE_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/api
+# The embedded default talks to the sandbox, not to the real DigitaleFactuur: `make run` writes
+# DIGITALEFACTUUR_SANDBOX=true into .env once, so that the web, the worker and every manage.py
+# of this checkout (a second shell too) read the same address from the settings.
 export WEB_PORT SANDBOX_PORT
 
 # The services tests (README, "Deployment"): this machine's PostgreSQL and Redis. pytest-django
@@ -19,7 +20,9 @@ export WEB_PORT SANDBOX_PORT
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/15
 PROBE = $(PY) -m tests.services.probe "$(SERVICES_DATABASE_URL)" "$(SERVICES_REDIS_URL)"
-PRODUCTION := $(if $(filter file,$(origin DIGITALEFACTUUR_BASE_URL)),env -u DIGITALEFACTUUR_BASE_URL)
+# Production never takes the sandbox default from .env (settings/production.env says the same to
+# honcho, which would otherwise hand .env's lines to the processes).
+PRODUCTION := env DIGITALEFACTUUR_SANDBOX=false
 # The main run is the embedded default whatever the environment or .env says.
 EMBEDDED := DATABASE_URL=sqlite:///$(CURDIR)/var/db.sqlite3 REDIS_URL=
 
@@ -33,19 +36,29 @@ install: | $(UV)
 	$(UV) sync --frozen --all-extras --quiet
 
 run: install
+	$(SANDBOX_DEFAULT)
 	@$(PY) manage.py migrate --noinput -v0
 	@$(PY) manage.py load_demo
 	@$(PY) manage.py banner
-	@$(VENV)/bin/honcho start -f Procfile
+	@$(PY) -m integration.demo.supervisor Procfile
+
+# The embedded default's settings, written once: a .env that names no DigitaleFactuur address
+# (none at all, or one without such a line) gets DIGITALEFACTUUR_SANDBOX=true; nothing else in
+# an existing .env is touched, and a line already there is never changed.
+define SANDBOX_DEFAULT
+@grep -qsE '^DIGITALEFACTUUR_(SANDBOX|BASE_URL)=' .env || { \
+  printf '%s\n' "# Written by make run (.env.example lists every setting): the embedded default" \
+    "# talks to the sandbox make run starts." "DIGITALEFACTUUR_SANDBOX=true" >> .env; \
+  echo "make run: DIGITALEFACTUUR_SANDBOX=true in .env gezet"; }
+endef
 
 # Production on one machine (README, "Deployment"): the release steps, then Procfile.production.
-# Settings come from the environment and .env only: the sandbox URL this Makefile exports for
-# `make run` is taken out again.
+# Settings come from the environment and .env, except the sandbox default of `make run`.
 serve-production: install
 	$(PRODUCTION) $(PY) manage.py migrate --noinput -v0
 	$(PRODUCTION) $(PY) manage.py collectstatic --noinput -v0
 	$(PRODUCTION) $(PY) manage.py check --deploy
-	$(PRODUCTION) $(VENV)/bin/honcho start -f Procfile.production
+	$(PRODUCTION) $(VENV)/bin/honcho start -f Procfile.production -e .env,settings/production.env
 
 lint: install
 	$(VENV)/bin/ruff check .

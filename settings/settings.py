@@ -21,7 +21,10 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # A `.env` beside manage.py is read when present; real environment variables win over it.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# ENV_FILE names another file ("" reads none: the tests' "no environment at all").
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 logger = logging.getLogger("settings")
 
@@ -176,8 +179,19 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- DigitaleFactuur ---------------------------------------------------------------------------
+DIGITALEFACTUUR_PRODUCTION_URL = "https://administratie.digitalefactuur.nl/api"
+# The sandbox `make run` starts beside the CRM (integration/dfsandbox).
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8001)
+DIGITALEFACTUUR_SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}/api"
+# The embedded default: `make run` writes DIGITALEFACTUUR_SANDBOX=true into .env once, so the
+# web, the worker and every manage.py in this checkout talk to the sandbox when no address is
+# set. It only changes the default: DIGITALEFACTUUR_BASE_URL, when set, always wins. Production
+# (no such line; `make serve-production` forces false) talks to the real service.
+DIGITALEFACTUUR_SANDBOX = env.bool("DIGITALEFACTUUR_SANDBOX", default=False)
 DIGITALEFACTUUR_BASE_URL = env.str(
-    "DIGITALEFACTUUR_BASE_URL", default="https://administratie.digitalefactuur.nl/api"
+    "DIGITALEFACTUUR_BASE_URL",
+    default=DIGITALEFACTUUR_SANDBOX_URL if DIGITALEFACTUUR_SANDBOX
+    else DIGITALEFACTUUR_PRODUCTION_URL,
 ).rstrip("/")
 DIGITALEFACTUUR_CONNECT_TIMEOUT = env.float("DIGITALEFACTUUR_CONNECT_TIMEOUT", default=5.0)
 DIGITALEFACTUUR_READ_TIMEOUT = env.float("DIGITALEFACTUUR_READ_TIMEOUT", default=15.0)
@@ -244,6 +258,22 @@ SYNC_LOG_RETENTION_DAYS = env.int("SYNC_LOG_RETENTION_DAYS", default=90)
 SYNC_LOCK_TTL = env.int("SYNC_LOCK_TTL", default=300)
 # A relation saved in the CRM is pushed once it has been quiet this long (bursts coalesce).
 SYNC_PUSH_DEBOUNCE = env.float("SYNC_PUSH_DEBOUNCE", default=0.5)
+
+# --- Alerts (integration/digitalefactuur/alerts.py) ---------------------------------------------
+# The same problem is mailed at most once per this many hours; a recovery is mailed once.
+SYNC_ALERT_QUIET_HOURS = env.float("SYNC_ALERT_QUIET_HOURS", default=6)
+# Where the links in a mail point: the address users open the CRM at.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PerfectView <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mail: smtp://user:password@host:587 (or smtp+tls://, smtps://) through django-environ.
+# Empty: the embedded default writes every mail as a file into var/mail/.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_USERNAME = env.str("DEMO_USERNAME", default="beheerder")

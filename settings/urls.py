@@ -17,5 +17,11 @@ urlpatterns = [
     path("admin/rechten/", include("integration.rights.urls")),
     path("admin/koppelingen/", include("integration.connectors.urls")),
     path("admin/koppelingen/digitalefactuur/", include("integration.digitalefactuur.urls")),
+    # The admin's index pages of the apps whose only entry is a link to our page would be an
+    # in-between page with one link: their heading leads straight to the page.
+    path("admin/connectors/", admin.site.admin_view(
+        RedirectView.as_view(pattern_name="connectors:index", permanent=False))),
+    path("admin/rights/", admin.site.admin_view(
+        RedirectView.as_view(pattern_name="rights:matrix", permanent=False))),
     path("admin/", admin.site.urls),
 ]

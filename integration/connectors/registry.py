@@ -45,6 +45,9 @@ class Connector:
     #: Dotted path of a function (request, run) -> list of `RunAction` offered on a run's page
     #: of the sync log (re-run the failures, ...): the log pages know no connector's engine.
     run_actions: str | None = None
+    #: Dotted path of a function () -> (level, line): the tile's health in one line and a
+    #: colour; level is "ok", "off", "warning" or "failed".
+    health_check: str | None = None
 
     @property
     def available(self) -> bool:
@@ -55,6 +58,11 @@ class Connector:
             return False
         check: Callable[[], bool] = import_string(self.active_check)
         return bool(check())
+
+    def health(self) -> tuple[str, str] | None:
+        if self.health_check is None:
+            return None
+        return import_string(self.health_check)()
 
 
 CONNECTORS: tuple[Connector, ...] = (
@@ -67,7 +75,8 @@ CONNECTORS: tuple[Connector, ...] = (
         "DF", settings_url_name="digitalefactuur:settings",
         active_check="integration.digitalefactuur.state.is_active",
         right=DIGITALE_FACTUUR,
-        run_actions="integration.digitalefactuur.runs.run_actions"),
+        run_actions="integration.digitalefactuur.runs.run_actions",
+        health_check="integration.digitalefactuur.health.tile"),
     Connector("visma", "Visma eAccounting", _(
         "Koppeling met Visma eAccounting voor het synchroniseren van relaties, het boeken van "
         "facturen en verwerken van betalingen"), "V"),

@@ -30,14 +30,18 @@ def index(request):
         return refusal(request, CONNECTORS)
     if not may_see_overview(request.user):
         return missing_right_response(request, CONNECTORS)
-    tiles = [
-        {
+    tiles = []
+    for connector in registry.connectors():
+        allowed = connector.right is None or request.user.has_perm(connector.right)
+        # The health names runs and relations: only for those who may see the connector.
+        health = connector.health() if allowed else None
+        tiles.append({
             "connector": connector,
             "active": connector.is_active(),
             "url": reverse(connector.settings_url_name) if connector.available else None,
-            "allowed": connector.right is None or request.user.has_perm(connector.right),
-        }
-        for connector in registry.connectors()
-    ]
+            "allowed": allowed,
+            "health_level": health[0] if health else "",
+            "health_line": health[1] if health else "",
+        })
     context = {**admin.site.each_context(request), "title": _("Koppelingen"), "tiles": tiles}
     return TemplateResponse(request, "connectors/index.html", context)

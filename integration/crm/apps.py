@@ -26,7 +26,9 @@ def ensure_relation_types(sender=None, using="default", apps=None, **kwargs) -> 
 class CrmConfig(AppConfig):
     name = "integration.crm"
     label = "crm"
-    verbose_name = _("Relaties")
+    # Not "Relaties": that is the name of its main page, and the breadcrumb would read
+    # "Relaties › Relaties".
+    verbose_name = _("Relatiebeheer")
 
     def ready(self) -> None:
         post_migrate.connect(ensure_relation_types, sender=self,

@@ -14,3 +14,12 @@ class DigitaleFactuurConfig(AppConfig):
         from .listener import connect
 
         connect()
+
+        # Alerts: a finished run is looked at without the engine knowing (alerts.py).
+        from django.db.models.signals import post_save
+
+        from integration.connectors.models import SyncRun
+
+        from .alerts import on_run_saved
+
+        post_save.connect(on_run_saved, sender=SyncRun, dispatch_uid="digitalefactuur-alerts")

@@ -38,35 +38,34 @@ class ConnectionOutcome:
     kind: str = ""
 
 
-def _failure_message(exc: DigitaleFactuurError, seconds: float) -> tuple[str, bool]:
-    """(message, lock) for a failed test; lock is False when the credentials are not at fault."""
+def _failure_message(exc: DigitaleFactuurError, seconds: float) -> str:
+    """The Dutch message for a failed test."""
     if isinstance(exc, AuthenticationFailed | AccessNotActive):
-        return exc.message, True
+        return exc.message
     if isinstance(exc, Timeout):
         return _(
             "DigitaleFactuur antwoordde niet binnen %(seconds)s seconden. Probeer het over een "
             "paar minuten opnieuw; blijft dit gebeuren, controleer dan of DigitaleFactuur een "
             "storing heeft."
-        ) % {"seconds": f"{seconds:g}"}, False
+        ) % {"seconds": f"{seconds:g}"}
     if isinstance(exc, ServiceUnavailable):
         return _(
             "DigitaleFactuur is niet bereikbaar. Controleer de internetverbinding van de server "
             "en het adres van DigitaleFactuur (DIGITALEFACTUUR_BASE_URL), en probeer het later "
             "opnieuw."
-        ), False
+        )
     if isinstance(exc, ProtocolError):
         return _(
             "DigitaleFactuur gaf een onverwacht antwoord dat de koppeling niet kan lezen. "
             "Controleer het adres van DigitaleFactuur (DIGITALEFACTUUR_BASE_URL); blijft dit "
             "gebeuren, neem dan contact op met de beheerder."
-        ), True
-    return exc.message, True
+        )
+    return exc.message
 
 
 def run_connection_test(df_settings, timeout: float | None = None) -> ConnectionOutcome:
     """Call DigitaleFactuur with the credentials on `df_settings` and record the outcome on it."""
     seconds = float(timeout or django_settings.DIGITALEFACTUUR_TEST_TIMEOUT)
-    lock = True
     try:
         code = df_settings.access_code
     except crypto.DecryptionError as exc:
@@ -76,22 +75,21 @@ def run_connection_test(df_settings, timeout: float | None = None) -> Connection
             outcome = ConnectionOutcome(False, _("Vul het Account-id en de toegangscode in om de "
                                            "koppeling te testen."), "Incomplete")
         else:
-            outcome, lock = _call(df_settings, seconds)
-    df_settings.record_test(outcome.ok, outcome.message, timezone.now(), lock=lock)
+            outcome = _call(df_settings, seconds)
+    df_settings.record_test(outcome.ok, outcome.message, timezone.now(), lock=False)
     # The outcome's kind only: the message is safe too, but a log needs no prose.
     logger.info("DigitaleFactuur connection test for account %s: %s",
                 df_settings.account_id or "-", outcome.kind or "ok")
     return outcome
 
 
-def _call(df_settings, seconds: float) -> tuple[ConnectionOutcome, bool]:
+def _call(df_settings, seconds: float) -> ConnectionOutcome:
     try:
         with df_settings.client(test_timeout=seconds, max_attempts=1) as client:
             client.test_connection(timeout=seconds)
     except DigitaleFactuurError as exc:
-        message, lock = _failure_message(exc, seconds)
-        return ConnectionOutcome(False, message, type(exc).__name__), lock
+        return ConnectionOutcome(False, _failure_message(exc, seconds), type(exc).__name__)
     return ConnectionOutcome(True, _(
         "De koppeling werkt: DigitaleFactuur heeft het Account-id en de toegangscode "
         "geaccepteerd. Kies nu hieronder wat er gesynchroniseerd wordt."
-    ), ""), False
+    ), "")

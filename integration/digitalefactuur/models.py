@@ -99,6 +99,10 @@ class DigitaleFactuurSettings(models.Model):
     interval_minutes = models.PositiveSmallIntegerField(
         _("synchroniseren"), choices=INTERVAL_CHOICES, default=DEFAULT_INTERVAL)
 
+    # The alerts' memory (alerts.py): the problem last mailed ("" = none open) and when.
+    alert_problem = models.CharField(max_length=80, blank=True, editable=False)
+    alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
 
     class Meta:
@@ -207,19 +211,19 @@ class DigitaleFactuurSettings(models.Model):
         return str(_("Het Account-id of de toegangscode is gewijzigd sinds de laatste geslaagde "
                      "test. Test de koppeling opnieuw; daarna kun je deze opties weer kiezen."))
 
-    def record_test(self, ok: bool, message: str, at, *, lock: bool | None = None) -> None:
+    def record_test(self, ok: bool, message: str, at, *, lock: bool = False) -> None:
         """Remember a test's outcome; a success unlocks the options for these credentials.
 
-        A failure locks them again (`lock` defaults to `not ok`), except when the caller says
-        the failure says nothing about the credentials (service down, timeout): pressing
-        "Koppeling testen" during an outage must not switch off a working schedule.
+        `lock=True` makes a failure lock them again. "Koppeling testen" never asks for that
+        (connection.py): a failed test leaves a working connector as it was, and the next run
+        reports whatever is really wrong.
         """
         self.last_test_at = at
         self.last_test_ok = ok
         self.last_test_message = message
         if ok:
             self.tested_fingerprint = self.credentials_fingerprint()
-        elif lock if lock is not None else True:
+        elif lock:
             self.tested_fingerprint = ""
 
     # --- the way out ---------------------------------------------------------------------------

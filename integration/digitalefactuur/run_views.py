@@ -8,6 +8,12 @@ nothing (`sync.request_run` and `runs.request_*` decide that under a row lock).
 When no run may start (connector inactive, untested, nothing chosen) nothing is queued and the
 settings screen says why: the button there is disabled with the same reason, so this only
 happens with a page that was open while the settings changed.
+
+Unsaved changes are never silently ignored: the screen's run buttons submit the settings form
+(with the marker `options_shown`), and a request whose fields differ from the stored settings
+queues nothing; the screen comes back with the changes still in it, the reason, and "Opslaan
+en uitvoeren". A request without the marker (another page's button, a script) carries no
+options and is not compared.
 """
 
 from __future__ import annotations
@@ -31,12 +37,60 @@ class _RunPost(RightRequiredMixin, View):
     required_right = DIGITALE_FACTUUR
     http_method_names = ["post"]
 
+    def unsaved(self, request, df):
+        """The screen again, with the reason, when the posted fields differ from the stored."""
+        if "options_shown" not in request.POST:
+            return None
+        from .forms import KoppelingForm
+        from .views import KoppelingView
+
+        form = KoppelingForm(request.POST, instance=DigitaleFactuurSettings.load())
+        if not form.has_changed():
+            return None
+        changed = ", ".join(str(form.fields[name].label) for name in form.changed_data)
+        messages.error(request, _(
+            "Er is geen run gestart: je hebt wijzigingen die nog niet zijn opgeslagen "
+            "(%(fields)s). Een run gebruikt de opgeslagen instellingen. Klik op „Opslaan en "
+            "uitvoeren” om ze eerst op te slaan.") % {"fields": changed})
+        view = KoppelingView()
+        view.setup(request)
+        return view.render(request, form, DigitaleFactuurSettings.load(), unsaved=True)
+
     def refused(self, request, df):
-        reason = runs.refusal(df, request.user)
-        if reason:
-            messages.error(request, _("Er is geen run gestart: %(reason)s") % {"reason": reason})
-            return redirect("digitalefactuur:settings")
-        return None
+        return _refused(request, df)
+
+
+def _refused(request, df):
+    reason = runs.refusal(df, request.user)
+    if reason:
+        messages.error(request, _("Er is geen run gestart: %(reason)s") % {"reason": reason})
+        return redirect("digitalefactuur:settings")
+    return None
+
+
+def start_run(request, df):
+    """Queue a full run (or open the one under way) and go to its page; the reason otherwise."""
+    refused = _refused(request, df)
+    if refused is not None:
+        return refused
+    run, created = sync.request_run(df.pk, trigger=SyncRun.Trigger.MANUAL, user=request.user)
+    if created:
+        messages.success(request, _("De synchronisatie staat in de wachtrij en begint zo."))
+    else:
+        messages.info(request, _("Er loopt al een synchronisatie; er is geen tweede "
+                                 "gestart. Hier zie je de voortgang."))
+    return redirect(runs.run_url(run))
+
+
+def start_preview(request, df):
+    """Queue a dry run (or open the one under way) and go to its page."""
+    refused = _refused(request, df)
+    if refused is not None:
+        return refused
+    preview, created = runs.request_preview(df, request.user)
+    if not created:
+        messages.info(request, _("Er wordt al een voorbeeld gemaakt; hier zie je het."))
+    return redirect(runs.run_url(preview))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -45,17 +99,7 @@ class RunNowView(_RunPost):
 
     def post(self, request):
         df = DigitaleFactuurSettings.load()
-        refused = self.refused(request, df)
-        if refused is not None:
-            return refused
-        run, created = sync.request_run(df.pk, trigger=SyncRun.Trigger.MANUAL,
-                                        user=request.user)
-        if created:
-            messages.success(request, _("De synchronisatie staat in de wachtrij en begint zo."))
-        else:
-            messages.info(request, _("Er loopt al een synchronisatie; er is geen tweede "
-                                     "gestart. Hier zie je de voortgang."))
-        return redirect(runs.run_url(run))
+        return self.unsaved(request, df) or start_run(request, df)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -64,13 +108,7 @@ class PreviewView(_RunPost):
 
     def post(self, request):
         df = DigitaleFactuurSettings.load()
-        refused = self.refused(request, df)
-        if refused is not None:
-            return refused
-        preview, created = runs.request_preview(df, request.user)
-        if not created:
-            messages.info(request, _("Er wordt al een voorbeeld gemaakt; hier zie je het."))
-        return redirect(runs.run_url(preview))
+        return self.unsaved(request, df) or start_preview(request, df)
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -4,9 +4,12 @@ Both are gated by the Digitale Factuur right (integration.rights.access). Every 
 with CSRF, answered with a redirect (post/redirect/get), so a reload never submits twice and a
 double submit only saves the same values twice.
 
-"Koppeling testen" is a submit button of the same form: what is typed is validated, tested, and
-saved together with the outcome, so a code typed once need not be typed again after a failed
-test. The network call happens before the transaction, which then only writes.
+"Koppeling testen" is a submit button of the same form: what is typed is validated and tested.
+Only a successful test saves it (with the outcome): a failed test changes nothing that is stored
+(credentials, options, schedule), shows the form again with what was typed (the code excepted:
+it is never rendered back) and says that nothing was changed. A failed test of the credentials
+already stored is remembered as the last test. The network call happens before anything is
+written.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from integration.rights.catalogue import DIGITALE_FACTUUR
 from . import crypto, runs
 from .connection import run_connection_test
 from .forms import KoppelingForm
+from .health import connector_health
 from .models import DigitaleFactuurSettings
 
 TEST_ACTION = "test"
+#: "Opslaan en uitvoeren" / "Opslaan en voorbeeld": save, then start what was asked.
+SAVE_RUN_ACTION = "save_run"
+SAVE_PREVIEW_ACTION = "save_preview"
 
 
 class _Page(RightRequiredMixin):
@@ -59,6 +66,8 @@ class KoppelingView(_Page, View):
         # written yet, so a failure anywhere below leaves the stored settings as they were.
         df_settings = form.instance
         outcome = run_connection_test(df_settings) if testing else None
+        if outcome is not None and not outcome.ok:
+            return self.failed_test(request, form, outcome)
         df_settings.save()
 
         if outcome is not None:
@@ -66,6 +75,8 @@ class KoppelingView(_Page, View):
         else:
             messages.success(request, _("De instellingen van de DigitaleFactuur koppeling zijn "
                                         "opgeslagen."))
+        if request.POST.get("action") in (SAVE_RUN_ACTION, SAVE_PREVIEW_ACTION):
+            return self.run_after_save(request, df_settings)
         if was_unlocked and not df_settings.options_unlocked and outcome is None:
             messages.warning(request, _(
                 "Het Account-id of de toegangscode is gewijzigd: de opties zijn vergrendeld tot "
@@ -75,7 +86,31 @@ class KoppelingView(_Page, View):
             messages.info(request, _("Test de koppeling om de opties te kunnen kiezen."))
         return redirect("digitalefactuur:settings")
 
-    def render(self, request, form, df_settings) -> TemplateResponse:
+    def run_after_save(self, request, df_settings):
+        """"Opslaan en uitvoeren" / "Opslaan en voorbeeld", once the save succeeded."""
+        from .run_views import start_preview, start_run
+
+        preview = request.POST.get("action") == SAVE_PREVIEW_ACTION
+        return (start_preview if preview else start_run)(request, df_settings)
+
+    def failed_test(self, request, form, outcome) -> TemplateResponse:
+        """A failed "Koppeling testen": nothing stored changes; the form keeps what was typed."""
+        stored = DigitaleFactuurSettings.load()
+        if form.instance.credentials_fingerprint() == stored.credentials_fingerprint():
+            # The stored credentials were tested: that is news about the connector itself.
+            stored.record_test(False, outcome.message, form.instance.last_test_at)
+            stored.save(update_fields=["last_test_at", "last_test_ok", "last_test_message",
+                                       "updated_at"])
+        messages.error(request, outcome.message)
+        messages.warning(request, _(
+            "Er is niets gewijzigd: de opgeslagen gegevens, de opties en de planning blijven "
+            "zoals ze waren. Alleen een geslaagde test vervangt het opgeslagen Account-id en de "
+            "toegangscode."))
+        typed = {name: value for name, value in form.cleaned_data.items()
+                 if name != "access_code"}
+        return self.render(request, KoppelingForm(instance=stored, initial=typed), stored)
+
+    def render(self, request, form, df_settings, *, unsaved: bool = False) -> TemplateResponse:
         try:
             df_settings.access_code  # noqa: B018  (only whether it can be read)
             code_unreadable = False
@@ -90,8 +125,12 @@ class KoppelingView(_Page, View):
             lock_reason=df_settings.lock_reason(),
             code_unreadable=code_unreadable,
             test_action=TEST_ACTION,
+            save_run_action=SAVE_RUN_ACTION,
+            save_preview_action=SAVE_PREVIEW_ACTION,
+            unsaved=unsaved,
             # "Koppeling uitvoeren", "Voorbeeld" and the log: run_views.py, runs.py.
             run_panel=runs.run_panel(df_settings, request.user),
+            health=connector_health(DigitaleFactuurSettings.load()),
         )
         return TemplateResponse(request, self.template_name, context)
 

@@ -10,6 +10,10 @@ from django.contrib import admin
 from integration.admin_links import AdminLink
 
 from .models import Right
+from .users import register as register_users
+
+# Gebruikers: the user pages gated by the right "Gebruikers" (users.py).
+register_users()
 
 
 @admin.register(Right)

@@ -22,6 +22,7 @@ OWNER_MODEL = "right"
 
 # The rights other parts of the application check.
 MANAGE_RIGHTS = f"{APP_LABEL}.manage_rights"
+MANAGE_USERS = f"{APP_LABEL}.manage_users"
 CONNECTORS = f"{APP_LABEL}.connectors"
 DIGITALE_FACTUUR = f"{APP_LABEL}.digitalefactuur"
 
@@ -73,6 +74,8 @@ def _entries() -> tuple[Entry, ...]:
         Entry("application_settings", "", "imports", "Importeren"),
         Entry("application_settings", "", "telephony", "Telefonie"),
         Entry("application_settings", "", "web_forms", "Webformulieren"),
+        # The manual's Instellingen list names Gebruikers next to Rechten.
+        Entry("application_settings", "", "manage_users", "Gebruikers"),
         Entry("application_settings", "", "manage_rights", "Rechten"),
         Entry("application_settings", FINANCIAL_CONNECTORS, "digitalefactuur", "Digitale Factuur"),
         Entry("application_settings", FINANCIAL_CONNECTORS, "exact_online", "Exact Online"),

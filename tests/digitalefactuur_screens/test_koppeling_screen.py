@@ -222,10 +222,14 @@ def test_post_without_csrf_token_is_refused(df_admin):
 
 
 @pytest.mark.django_db
-def test_admin_index_links_the_koppeling(df_client):
-    """The admin's index lists the DigitaleFactuur koppeling and Koppelingen for right holders."""
+def test_admin_index_has_one_koppelingen_entry_whose_heading_leads_to_the_tiles(df_client):
+    """One "Koppelingen" in the admin's index, no separate DigitaleFactuur entry; the app
+    heading opens the tiles, not an in-between page with one link."""
+    # given a holder of the Digitale Factuur right
+    # when opening the admin's index
     html = text(df_client.get("/admin/"))
-    assert "/admin/digitalefactuur/digitalefactuursettings/" in html
+    # then Koppelingen is there and the connector's own admin entry is not
     assert "/admin/connectors/koppelingen/" in html
-    redirect = df_client.get("/admin/digitalefactuur/digitalefactuursettings/")
-    assert redirect["Location"] == SETTINGS_URL
+    assert "/admin/digitalefactuur/" not in html
+    # and the heading "Koppelingen" (the app's index) leads to the tiles
+    assert df_client.get("/admin/connectors/")["Location"] == "/admin/koppelingen/"

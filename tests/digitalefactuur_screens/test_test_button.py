@@ -39,20 +39,52 @@ def test_success_unlocks_the_options_and_shows_the_last_test(df_client, df_sandb
 
 
 @pytest.mark.django_db
-def test_wrong_code_is_refused_with_401_message(df_client, df_sandbox):
-    """A wrong Toegangscode: the 401 explanation, options stay locked, the code is kept."""
+def test_wrong_code_is_refused_with_401_message_and_nothing_is_stored(df_client, df_sandbox):
+    """A wrong Toegangscode: the 401 explanation; only a successful test stores credentials."""
     # given the right account id but a wrong code
     # when testing
     response = press_test(df_client, active=True, account_id=df_sandbox.account_id,
                           access_code="niet-de-goede-code")
 
-    # then the screen says the credentials are wrong
+    # then the screen says the credentials are wrong and that nothing was changed
+    html = page_text(response)
+    assert "Account-id of toegangscode onjuist" in html
+    assert "Er is niets gewijzigd" in html
+    # and nothing was stored, but the typed account id is still in the form
     df = DigitaleFactuurSettings.load()
-    assert df.last_test_ok is False
-    assert not df.options_unlocked
-    assert "Account-id of toegangscode onjuist" in page_text(response)
-    # and the typed code was stored, so it need not be typed again after fixing the account id
-    assert df.access_code == "niet-de-goede-code"
+    assert (df.account_id, df.has_access_code, df.active) == ("", False, False)
+    assert f'value="{df_sandbox.account_id}"' in html
+    assert "niet-de-goede-code" not in html
+
+
+@pytest.mark.django_db
+def test_a_typo_while_testing_leaves_a_working_connector_as_it_was(df_client, tested_settings,
+                                                                   df_sandbox):
+    """Testing a mistyped code keeps the working code, the options and the schedule."""
+    # given a working, tested, active connector with its schedule
+    from django_q.models import Schedule
+
+    from integration.digitalefactuur.schedule import SCHEDULE_NAME
+
+    tested_settings.debtors_enabled = True
+    tested_settings.save()
+    schedule_before = Schedule.objects.get(name=SCHEDULE_NAME)
+
+    # when the administrator types a wrong code and presses "Koppeling testen"
+    response = press_test(df_client, access_code="typfout", account_id="10002")
+
+    # then the failure is shown with the promise that nothing changed
+    html = page_text(response)
+    assert "Account-id of toegangscode onjuist" in html
+    assert "Er is niets gewijzigd" in html
+    # and the stored code, the options and the schedule are those of before
+    df = DigitaleFactuurSettings.load()
+    assert df.access_code == df_sandbox.access_code and df.account_id == df_sandbox.account_id
+    assert df.options_unlocked and df.debtors_enabled
+    assert Schedule.objects.get(name=SCHEDULE_NAME).pk == schedule_before.pk
+    # and the typed account id is kept in the form; the run area does not claim "not tested"
+    assert 'value="10002"' in html
+    assert "nog niet (opnieuw) getest" not in html
 
 
 @pytest.mark.django_db
@@ -82,7 +114,7 @@ def test_unreachable_service(df_client, df_sandbox, settings, closed_port_url):
 
     # then
     assert "DigitaleFactuur is niet bereikbaar" in page_text(response)
-    assert DigitaleFactuurSettings.load().last_test_ok is False
+    assert not DigitaleFactuurSettings.load().has_access_code
 
 
 @pytest.mark.django_db
@@ -99,7 +131,7 @@ def test_timeout_answers_within_the_short_test_timeout(df_client, df_sandbox, se
 
     # then
     assert "antwoordde niet binnen 0.5 seconden" in page_text(response)
-    assert DigitaleFactuurSettings.load().last_test_ok is False
+    assert not DigitaleFactuurSettings.load().has_access_code
     df_sandbox.reset()  # wakes the sleeping answer
 
 
@@ -127,7 +159,8 @@ def test_outage_does_not_lock_a_working_configuration(df_client, tested_settings
     settings.DIGITALEFACTUUR_BASE_URL = closed_port_url
     response = press_test(df_client, **{"active": True})
 
-    # then the failure is shown and recorded, the options stay unlocked
+    # then the failure is shown and recorded (the stored credentials were tested), the
+    # options stay unlocked
     assert "niet bereikbaar" in page_text(response)
     df = DigitaleFactuurSettings.load()
     assert df.last_test_ok is False

@@ -13,7 +13,7 @@ def test_the_administrator_adds_an_organisation_with_every_field(logged_in_page,
     page.goto(f"{live_server.url}/admin/crm/relation/")
     expect(page.locator("#result_list")).to_contain_text("Bakkerij De Korenaar B.V.")
     # when the administrator adds an organisation, typing identifiers loosely
-    page.click("a.addlink")
+    page.click(".object-tools a.addlink")
     page.check("input[name=kind][value=organisation]")
     page.select_option("#id_relation_type", label="Klant")
     page.fill("#id_organisation_name", "Smederij Vonk & Zonen")

@@ -56,7 +56,7 @@ def test_seed_walk_from_right_to_options(logged_in_page: Page, live_server, sand
 
     # then the success message, the last test, and the options unlocked
     expect(page.locator("ul.messagelist")).to_contain_text("De koppeling werkt")
-    expect(page.locator("#df-last-test")).to_contain_text("geslaagd")
+    expect(page.locator("#df-last-contact")).to_contain_text("geslaagd")
     expect(page.locator("#df-code-help")).to_contain_text("Er is een toegangscode opgeslagen")
     expect(page.get_by_label("Toegangscode")).to_have_value("")
     expect(page.locator("#id_debtors_enabled")).to_be_enabled()
@@ -69,7 +69,7 @@ def test_seed_walk_from_right_to_options(logged_in_page: Page, live_server, sand
     page.locator("#id_creditors_enabled").check()
     page.locator("#id_push_enabled").check()
     page.locator("#id_interval_minutes").select_option(label="elke 2 uur")
-    page.get_by_role("button", name="Opslaan").click()
+    page.get_by_role("button", name="Opslaan", exact=True).click()
 
     # then they are saved and the connector shows as active
     expect(page.locator("ul.messagelist")).to_contain_text("zijn opgeslagen")

@@ -86,6 +86,9 @@ ROUTES: dict[str, Rule] = {
     "admin/r/<path:content_type_id>/<path:object_id>/": STAFF_GET,
     "admin/auth/user/<id>/password/": ADMIN_MODEL,
     "admin/(?P<url>.*)$": STAFF_GET,  # the admin's catch-all: 404 for staff
+    # The app index pages of the link-only apps lead straight to their page.
+    "admin/connectors/": STAFF_GET,
+    "admin/rights/": STAFF_GET,
 }
 ADMIN_MODELS = ["auth/group", "auth/user", "django_q/schedule", "django_q/success",
                 "django_q/failure", "django_q/ormq", "crm/relationtype", "crm/relation"]
@@ -94,7 +97,7 @@ for _model in ADMIN_MODELS:
                     "<path:object_id>/change/", "<path:object_id>/"):
         ROUTES[f"admin/{_model}/{_suffix}"] = ADMIN_MODEL
 # Menu entries that are links to our pages (integration/admin_links.py): the list URL only.
-for _model in ("rights/right", "connectors/koppelingen", "digitalefactuur/digitalefactuursettings"):
+for _model in ("rights/right", "connectors/koppelingen"):
     ROUTES[f"admin/{_model}/"] = ADMIN_MODEL
 
 KOPPELINGEN_OBJECT_PAGES = [f"admin/connectors/koppelingen/<path:object_id>/{suffix}"
@@ -142,7 +145,7 @@ def sample_objects(db):
         "django_q/success": success.pk, "django_q/failure": failure.pk,
         "django_q/ormq": queued.pk, "crm/relationtype": RelationType.objects.first().pk,
         "crm/relation": relation.pk, "rights/right": Right.objects.first().pk,
-        "connectors/koppelingen": 1, "digitalefactuur/digitalefactuursettings": df.pk,
+        "connectors/koppelingen": 1,
         "run": run.pk, "role": role.pk, "relation_ct": relation,
     }
 

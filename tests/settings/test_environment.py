@@ -33,8 +33,10 @@ print(json.dumps({
 def _settings_with(**environment) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_URL", "REDIS_URL", "DIGITALEFACTUUR", "DEBUG",
-                                "FIELD_ENCRYPTION", "HTTPS", "ALLOWED_HOSTS"))}
-    env.update(environment, DJANGO_SETTINGS_MODULE="settings.settings")
+                                "FIELD_ENCRYPTION", "HTTPS", "ALLOWED_HOSTS", "SANDBOX_PORT",
+                                "EMAIL_URL"))}
+    # No .env either: `make run` may have written one in this checkout.
+    env.update({"ENV_FILE": "", **environment}, DJANGO_SETTINGS_MODULE="settings.settings")
     out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True, timeout=60)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -13,15 +13,21 @@ class Command(BaseCommand):
         port = os.environ.get("WEB_PORT", "8000")
         # Only `make run` starts the sandbox; it says so by setting SANDBOX_PORT.
         sandbox = os.environ.get("SANDBOX_PORT", "")
+        from integration.digitalefactuur.health import address
+
+        url, which = address()
+        mail = (f"als bestand in {settings.EMAIL_FILE_PATH}/" if settings.EMAIL_BACKEND.endswith(
+            "filebased.EmailBackend") else f"via {settings.EMAIL_HOST or settings.EMAIL_BACKEND}")
         lines = [
             "",
             "PerfectView – DigitaleFactuur koppeling",
             f"  Inloggen:    http://127.0.0.1:{port}/admin/",
             f"  Gebruiker:   {settings.DEMO_USERNAME}",
             f"  Wachtwoord:  {settings.DEMO_PASSWORD}",
-            f"  DigitaleFactuur: {settings.DIGITALEFACTUUR_BASE_URL}",
+            f"  DigitaleFactuur: {url} ({which})",
             *([f"  Sandbox:     http://127.0.0.1:{sandbox}/  (Account-id 10001, "
                "Toegangscode demo-toegangscode-0001)"] if sandbox else []),
+            f"  E-mails:     {mail}",
             "  Stoppen:     Ctrl-C",
             *(["  Let op: de sleutel voor de Toegangscode is afgeleid van SECRET_KEY "
                "(zet FIELD_ENCRYPTION_KEY in productie)."]

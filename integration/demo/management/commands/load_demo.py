@@ -7,7 +7,7 @@ from django.db import transaction
 
 from integration.crm.models import Relation, RelationType
 from integration.demo.relations import demo_relations
-from integration.rights.catalogue import MANAGE_RIGHTS
+from integration.rights.catalogue import MANAGE_RIGHTS, MANAGE_USERS
 from integration.rights.changes import permission_for
 
 ADMINISTRATORS = "Administrators"
@@ -36,6 +36,8 @@ class Command(BaseCommand):
         # as it is (white on a fresh database), so the demo administrator walks the manual's
         # step A: Rechten -> applicatie instellingen -> Digitale Factuur -> green.
         administrators.permissions.add(permission_for(MANAGE_RIGHTS))
+        # ... and users (Gebruikers), as the migration that made the right grants it.
+        administrators.permissions.add(permission_for(MANAGE_USERS))
         users.permissions.add(*crm.filter(codename__startswith="view_"),
                               *crm.filter(codename__in=["add_relation", "change_relation"]))
         return administrators

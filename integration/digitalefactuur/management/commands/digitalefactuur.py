@@ -6,7 +6,9 @@ Sub-commands (each one small function, registered in `SUBCOMMANDS`):
   unlocked by a successful test, or with `--test` when that test succeeds. All or nothing: when
   anything is refused, nothing is saved.
 - `test`: "Koppeling testen" with the stored credentials; the outcome is stored as on the screen.
-- `status`: the settings without the code, the last test, the schedule.
+- `status`: the address of DigitaleFactuur in use (and whether it is the sandbox), the
+  connector's health as the screen shows it (last contact, last and next run, relations whose
+  last sync failed), the settings without the code.
 - `rotate-key`: encrypt the stored code again with the newest FIELD_ENCRYPTION_KEY.
 - `sync [--dry-run]`: one run in the foreground with a progress bar and a summary; `--dry-run`
   prints every change it would make, per record and field (old -> new), and writes nothing.
@@ -200,28 +202,39 @@ def _direction(df: DigitaleFactuurSettings, prefix: str, singular: str) -> str:
 def _print_status(command: Command, df: DigitaleFactuurSettings) -> None:
     from django_q.models import Schedule
 
+    from integration.digitalefactuur import health as connector_health
+
     try:
         df.access_code  # noqa: B018  (only whether it can be read)
         code_state = _("opgeslagen") if df.has_access_code else _("niet ingesteld")
     except crypto.DecryptionError:
         code_state = _("opgeslagen maar onleesbaar (sleutel gewijzigd)")
-    if df.last_test_at is None:
-        last_test = _("nog niet getest")
+    health = connector_health.connector_health(DigitaleFactuurSettings.load())
+    contact = health.last_contact
+    if contact is None:
+        last_contact = _("nog geen")
     else:
-        verdict = _("geslaagd") if df.last_test_ok else _("mislukt")
-        last_test = (f"{localtime(df.last_test_at).isoformat(timespec='seconds')}, {verdict}: "
-                     f"{df.last_test_message}")
+        verdict = _("geslaagd") if contact.ok else _("mislukt")
+        last_contact = f"{_when(contact.at)} ({contact.source}), {verdict}"
+        if not contact.ok and contact.message:
+            last_contact += f": {contact.message}"
+    last_run = (f"{_when(health.last_run.queued_at)}, {health.last_run.get_status_display()} "
+                f"(run {health.last_run.pk})" if health.last_run else _("nog geen"))
     schedule = Schedule.objects.filter(name=SCHEDULE_NAME).first()
     planned = (_("elke %(minutes)s minuten, volgende keer %(next)s") % {
-        "minutes": schedule.minutes,
-        "next": (localtime(schedule.next_run).isoformat(timespec="seconds")
-                 if schedule.next_run else "-")}
+        "minutes": schedule.minutes, "next": _when(schedule.next_run)}
         if schedule else _("geen"))
+    url, which = connector_health.address()
     lines = [
+        (_("DigitaleFactuur-adres"), f"{url} ({which})"),
+        (_("Toestand"), health.summary),
+        (_("Laatste contact met DigitaleFactuur"), last_contact),
+        (_("Laatste run"), last_run),
+        (_("Volgende geplande run"), _when(health.next_run) if health.next_run else _("geen")),
+        (_("Relaties met een mislukte laatste synchronisatie"), str(health.failed_relations)),
         (_("Koppeling actief"), _yes_no(df.active)),
         (_("Account-id"), df.account_id or _("niet ingesteld")),
         (_("Toegangscode"), code_state),
-        (_("Laatste test"), last_test),
         (_("Opties"), _("beschikbaar") if df.options_unlocked
          else _("vergrendeld: %(reason)s") % {"reason": df.lock_reason()}),
         (_("Debiteuren"), _direction(df, "debtors", "debtor")),
@@ -232,6 +245,10 @@ def _print_status(command: Command, df: DigitaleFactuurSettings) -> None:
     ]
     for label, value in lines:
         command.say(f"{label}: {value}")
+
+
+def _when(moment) -> str:
+    return localtime(moment).isoformat(timespec="seconds") if moment else "-"
 
 
 def status(command: Command, options: dict) -> None:
@@ -336,7 +353,8 @@ def sync_now(command: Command, options: dict) -> None:
 SUBCOMMANDS = {
     "configure": (_configure_arguments, configure, "instellen"),
     "test": (_no_arguments, test, "koppeling testen"),
-    "status": (_no_arguments, status, "instellingen, laatste test en planning tonen"),
+    "status": (_no_arguments, status,
+               "adres, toestand (laatste contact, runs, fouten), instellingen en planning tonen"),
     "rotate-key": (_no_arguments, rotate_key,
                    "toegangscode opnieuw versleutelen met de nieuwste sleutel"),
     "sync": (_sync_arguments, sync_now,
