@@ -86,9 +86,12 @@ def run_connection_test(df_settings, timeout: float | None = None) -> Connection
 def _call(df_settings, seconds: float) -> ConnectionOutcome:
     try:
         with df_settings.client(test_timeout=seconds, max_attempts=1) as client:
-            client.test_connection(timeout=seconds)
+            reading = client.test_connection(timeout=seconds)
     except DigitaleFactuurError as exc:
         return ConnectionOutcome(False, _failure_message(exc, seconds), type(exc).__name__)
+    # What the service showed of the open points (does it page, does it filter by number):
+    # for the administrator and support; the engine copes with every reading either way.
+    df_settings.api_reading = reading.as_dict()
     return ConnectionOutcome(True, _(
         "De koppeling werkt: DigitaleFactuur heeft het Account-id en de toegangscode "
         "geaccepteerd. Kies nu hieronder wat er gesynchroniseerd wordt."

@@ -106,3 +106,34 @@ def test_status_shows_everything_but_the_code(tested_settings, df_sandbox):
     assert "Opties: beschikbaar" in out
     assert "Planning: elke 60 minuten" in out
     assert df_sandbox.access_code not in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("reading", "learned", "shown"), [
+    ({}, {"paging": "honoured", "number_filter": "honoured"},
+     "pagina's gevolgd: ja; filter op relatienummer gevolgd: ja"),
+    ({"listing": "unpaged", "number_filter": "ignored"},
+     {"paging": "ignored", "number_filter": "ignored"},
+     "pagina's gevolgd: nee; filter op relatienummer gevolgd: nee"),
+], ids=["documented", "unpaged-filter-ignored"])
+def test_the_test_learns_how_digitalefactuur_answers_and_status_shows_it(
+        df_sandbox, monkeypatch, reading, learned, shown):
+    """Koppeling testen learns whether the service pages and filters by number; `status`
+    shows it next to the address in use. Nothing depends on it."""
+    # given an account of 150 klanten, DigitaleFactuur playing the reading
+    df_sandbox.set_readings(**reading)
+    df_sandbox.seed(150)
+
+    # when
+    status, _out, err = run("configure", "--account-id", df_sandbox.account_id,
+                            "--access-code-stdin", "--activate", "--test",
+                            stdin=df_sandbox.access_code + "\n", monkeypatch=monkeypatch)
+    _status, out, _err = run("status")
+
+    # then
+    assert status == 0, err
+    assert DigitaleFactuurSettings.load().api_reading == learned
+    lines = out.splitlines()
+    address = next(i for i, line in enumerate(lines) if line.startswith("DigitaleFactuur-adres"))
+    assert df_sandbox.base_url in lines[address]
+    assert shown in lines[address + 1]

@@ -199,6 +199,17 @@ def _direction(df: DigitaleFactuurSettings, prefix: str, singular: str) -> str:
         "kind": kind, "type": relation_type or _("(geen)")}
 
 
+def _api_reading(reading: dict) -> str:
+    """What the last successful test learned of the open points of the API, in words."""
+    if not reading:
+        return _("nog niet bepaald (test de koppeling)")
+    words = {"honoured": _("ja"), "ignored": _("nee"), "unknown": _("onbekend")}
+    return _("pagina's gevolgd: %(paging)s; filter op relatienummer gevolgd: %(filter)s "
+             "(de koppeling werkt in elk geval)") % {
+        "paging": words.get(reading.get("paging"), words["unknown"]),
+        "filter": words.get(reading.get("number_filter"), words["unknown"])}
+
+
 def _print_status(command: Command, df: DigitaleFactuurSettings) -> None:
     from django_q.models import Schedule
 
@@ -227,6 +238,7 @@ def _print_status(command: Command, df: DigitaleFactuurSettings) -> None:
     url, which = connector_health.address()
     lines = [
         (_("DigitaleFactuur-adres"), f"{url} ({which})"),
+        (_("Werkwijze van DigitaleFactuur"), _api_reading(df.api_reading)),
         (_("Toestand"), health.summary),
         (_("Laatste contact met DigitaleFactuur"), last_contact),
         (_("Laatste run"), last_run),

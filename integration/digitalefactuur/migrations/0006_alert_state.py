@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('digitalefactuur', '0003_link_raw_hashes'),
+        ('digitalefactuur', '0005_settings_api_reading'),
     ]
 
     operations = [
