@@ -379,13 +379,18 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
               replace(sent, id=found[0].id))
 
 
-def relations_to_push(relation_ids) -> list[int]:
+def relations_to_push(relation_ids, df=None) -> list[int]:
     """Those of `relation_ids` whose export would do anything: a changed shape, no link yet, or
-    a link to drop. A save that touched no mapped field then costs no run at all."""
+    a link to drop. A save that touched no mapped field, or a relation outside Bijwerken's
+    scope, then costs no run at all."""
     links = {(link.relation_id, link.kind): link
              for link in DfLink.objects.filter(relation_id__in=relation_ids)}
     wanted = []
-    for relation in Relation.objects.filter(pk__in=relation_ids).order_by("pk"):
+    relations = Relation.objects.filter(pk__in=relation_ids)
+    types = scope_types(df) if df is not None else []
+    if types:
+        relations = relations.filter(relation_type__in=types)
+    for relation in relations.order_by("pk"):
         for kind, number_field in NUMBER_FIELD.items():
             link = links.get((relation.pk, kind))
             if getattr(relation, number_field).strip():
@@ -396,6 +401,37 @@ def relations_to_push(relation_ids) -> list[int]:
                 wanted.append(relation.pk)
                 break
     return wanted
+
+
+def scope_types(df) -> list:
+    """Bijwerken's scope: the relation types chosen (empty: every type)."""
+    return list(df.push_relation_types.order_by("position", "name"))
+
+
+def _in_scope(ctx, relations):
+    """The relations Bijwerken may send; those left out are named in the preview and counted
+    in the run's message, with the reason. Their links stay; nothing is deleted."""
+    types = scope_types(ctx.settings)
+    if not types:
+        return relations
+    in_scope = Q(relation_type__in=types)
+    left_out = relations.exclude(in_scope)
+    count = left_out.count()
+    if count:
+        names = ", ".join(str(t) for t in types)
+        ctx.note(_("%(count)d relatie(s) met een debiteur- of crediteurnummer vallen buiten "
+                   "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd.") % {
+            "count": count, "types": names})
+        if ctx.dry_run:
+            for relation in left_out.select_related("relation_type").order_by("pk")[:500]:
+                ctx.preview.append(SyncEvent(
+                    run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
+                    number=relation.debtor_number or relation.creditor_number,
+                    kind="debtor" if relation.debtor_number else "creditor",
+                    message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
+                              "(alleen relatietypen: %(types)s).") % {
+                        "type": relation.relation_type or "-", "types": names}))
+    return relations.filter(in_scope)
 
 
 def run_export(ctx) -> None:
@@ -413,6 +449,7 @@ def run_export(ctx) -> None:
     relations = Relation.objects.filter(with_number)
     if ctx.relation_ids is not None:
         relations = relations.filter(pk__in=ctx.relation_ids)
+    relations = _in_scope(ctx, relations)
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.

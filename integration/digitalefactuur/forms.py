@@ -23,7 +23,7 @@ CREDENTIAL_FIELDS = ("active", "account_id")
 OPTION_FIELDS = (
     "debtors_enabled", "debtors_kind", "debtor_relation_type",
     "creditors_enabled", "creditors_kind", "creditor_relation_type",
-    "push_enabled", "interval_minutes",
+    "push_enabled", "push_relation_types", "interval_minutes",
 )
 
 LOCKED_REFUSAL = _(
@@ -47,11 +47,13 @@ class KoppelingForm(forms.ModelForm):
             "debtors_enabled": _("aanmaken en bijwerken in PerfectView"),
             "creditors_enabled": _("aanmaken en bijwerken in PerfectView"),
             "push_enabled": _("DigitaleFactuur bijwerken vanuit PerfectView"),
+            "push_relation_types": _("alleen relaties van deze relatietypen"),
             "interval_minutes": _("Synchroniseren"),
         }
         widgets = {
             "account_id": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
                                                  "size": 12}),
+            "push_relation_types": forms.CheckboxSelectMultiple,
             "debtors_kind": forms.RadioSelect,
             "creditors_kind": forms.RadioSelect,
         }
@@ -65,6 +67,10 @@ class KoppelingForm(forms.ModelForm):
             field = self.fields[name]
             field.queryset = RelationType.objects.all()
             field.empty_label = None
+        scope = self.fields["push_relation_types"]
+        scope.queryset = RelationType.objects.all()
+        scope.help_text = _("Geen relatietype aangevinkt: relaties van elk type worden "
+                            "bijgewerkt.")
         if self.locked:
             for name in OPTION_FIELDS:
                 self.fields[name].disabled = True

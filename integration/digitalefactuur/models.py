@@ -96,6 +96,10 @@ class DigitaleFactuurSettings(models.Model):
         null=True, blank=True, related_name="+")
     push_enabled = models.BooleanField(_("DigitaleFactuur bijwerken vanuit PerfectView"),
                                        default=False)
+    #: Bijwerken's scope: only relations of these types go out (none chosen: every type).
+    push_relation_types = models.ManyToManyField(
+        "crm.RelationType", verbose_name=_("alleen relaties van deze relatietypen"), blank=True,
+        related_name="+")
     interval_minutes = models.PositiveSmallIntegerField(
         _("synchroniseren"), choices=INTERVAL_CHOICES, default=DEFAULT_INTERVAL)
 

@@ -93,7 +93,10 @@ def push_relations(settings_id: int):
         if not taken:
             continue
         PendingPush.objects.filter(relation_id__in=taken, requested_at__lte=cutoff).delete()
-        changed = exporter.relations_to_push(taken)
+        from integration.digitalefactuur.models import DigitaleFactuurSettings
+
+        changed = exporter.relations_to_push(
+            taken, DigitaleFactuurSettings.objects.filter(pk=settings_id).first())
         if changed:
             run_ids.extend(_push_with_backoff(sync, settings_id, changed))
     return run_ids

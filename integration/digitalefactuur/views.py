@@ -68,7 +68,7 @@ class KoppelingView(_Page, View):
         outcome = run_connection_test(df_settings) if testing else None
         if outcome is not None and not outcome.ok:
             return self.failed_test(request, form, outcome)
-        df_settings.save()
+        form.save()  # the instance and its relation types (a many-to-many field)
 
         if outcome is not None:
             (messages.success if outcome.ok else messages.error)(request, outcome.message)
