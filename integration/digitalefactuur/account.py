@@ -56,6 +56,7 @@ class AccountView:
         self._vanished: list[DfLink] | None = None
         #: How many linked klanten a read missed when it missed too many to act on.
         self.too_many_vanished = 0
+        self._taken: set[str] = set()
 
     # --- filling it ---------------------------------------------------------------------------
 
@@ -109,7 +110,8 @@ class AccountView:
     # --- asking it ----------------------------------------------------------------------------
 
     def find(self, number: str) -> list[DfKlant]:
-        """The klanten with this relatienummer, lowest id first; linked ones as a bare id.
+        """The klanten with this relatienummer, lowest id first (whole where the export may
+        adopt them; `available` says which).
 
         From the full read when there is one; otherwise from the filter when its answer shows
         it honoured; otherwise the full read is made now and answers.
@@ -153,8 +155,18 @@ class AccountView:
         row = DfLink.objects.filter(pk=link.pk).values_list("source", "source_hash").first()
         return source_klant(link.df_id, *row) if row is not None else None
 
-    def known(self, link: DfLink) -> bool:
-        return link.df_id in self.seen
+    def available(self, klant: DfKlant) -> bool:
+        """May the export link this klant, found by its number? Not when a link holds it."""
+        if klant.id in self._taken:
+            return False
+        if self.complete and klant.id in self.free:
+            return True
+        return not DfLink.objects.filter(df_id=klant.id).exists()
+
+    def take(self, klant_id: str) -> None:
+        """The export links this klant now: no other relation may have it in this run."""
+        self._taken.add(klant_id)
+        self.free.pop(klant_id, None)
 
     def vanished_links(self) -> list[DfLink]:
         """After a full read: the links whose klant was not seen, or [] when the read is not to

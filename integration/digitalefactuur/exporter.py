@@ -258,7 +258,7 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
             "Dubbel in DigitaleFactuur: de klanten %(ids)s hebben allemaal relatienummer "
             "%(number)s; gekoppeld aan klant %(id)s. Voeg ze samen in DigitaleFactuur.") % {
             "ids": ", ".join(k.id for k in found), "number": pending.number, "id": klant.id})
-    if not klant.elements or DfLink.objects.filter(df_id=klant.id).exists():
+    if not ctx.account.available(klant):
         raise _Refused(_("De klant met relatienummer %(number)s in DigitaleFactuur (id %(id)s) "
                          "is al gekoppeld aan een andere relatie.") % {
             "number": pending.number, "id": klant.id})
@@ -269,6 +269,7 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
                          "aangemaakt. Geef de relatie een ander nummer.") % {
             "number": pending.number, "id": klant.id})
     pending.found = klant
+    ctx.account.take(klant.id)
     event.df_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
@@ -308,7 +309,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: lis
     if not ctx.dry_run:
         agreed = answer.klant if answer is not None else pending.found
         if agreed is not None and not agreed.id:
-            unresolved.append((pending, agreed))  # answered without an id: linked after
+            unresolved.append(pending)  # answered without an id: linked after the chunk
         elif agreed is not None:
             event.df_id = agreed.id
             _bind(writes, pending, agreed)
@@ -358,7 +359,7 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
     if not unresolved:
         return
     client = ctx.client
-    numbers = {pending.number for pending, _klant in unresolved}
+    numbers = {pending.number for pending in unresolved}
     if client.filter_honoured is False:
         by_number: dict[str, list[DfKlant]] = {}
         for klant in client.iter_klanten():
@@ -366,7 +367,7 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
                 by_number.setdefault(klant.relatienummer.strip(), []).append(klant)
     else:
         by_number = {number: client.find_everywhere(number) for number in numbers}
-    for pending, sent in unresolved:
+    for pending in unresolved:
         found = sorted(by_number.get(pending.number, ()), key=id_order)
         if not found:
             pending.event.message = " ".join(filter(None, [pending.event.message, _(
@@ -374,9 +375,8 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
                 "teruggevonden op zijn nummer; de volgende run koppelt hem alsnog.")]))
             continue
         pending.event.df_id = found[0].id
-        # What was sent is what it holds; the read's copy has everything else it keeps.
-        _bind(writes, pending, replace(found[0]) if found[0].elements else
-              replace(sent, id=found[0].id))
+        # The klant as read now: what was sent, and whatever else DigitaleFactuur keeps.
+        _bind(writes, pending, found[0])
 
 
 def relations_to_push(relation_ids, df=None) -> list[int]:

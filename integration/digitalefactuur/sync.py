@@ -13,8 +13,13 @@
    (credentials refused, an answer we cannot trust, or DigitaleFactuur unreachable: the page
    could not be read, or three records in a row failed for it).
 
-A change push is a run limited to some relations (`relation_ids`): export only, no paging
-through DigitaleFactuur.
+The phases share a `RunContext`, which holds the run's `AccountView` (account.py): what one
+full read of DigitaleFactuur's klanten taught the run (made by the import, or by the export
+when it needs it), so that nothing the API leaves open is taken on trust. Notes the run met
+that are no failure (a list that does not page, linked klanten missing) end in its message.
+
+A change push is a run limited to some relations (`relation_ids`): export only; it reads the
+klanten it pushes first, and the whole account only when the number filter cannot answer.
 
 A dry run ("Voorbeeld", `--dry-run`) computes everything and writes nothing anywhere: no POST to
 DigitaleFactuur (lookups by number are reads and do happen), no relation, no link, no lock, no run
