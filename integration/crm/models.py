@@ -110,7 +110,8 @@ class Relation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or _("(naamloos)")
+        # str(): a lazy translation is not a str, and Python refuses it from __str__.
+        return self.display_name or str(_("(naamloos)"))
 
     @property
     def display_name(self) -> str:
@@ -121,11 +122,14 @@ class Relation(models.Model):
     def clean(self) -> None:
         """Normalise what a person typed, and refuse what is wrong with a message per field."""
         errors: dict[str, ValidationError] = {}
+        # Not code="required": a ModelForm replaces a message of that code by its field's
+        # generic "Dit veld is verplicht.", which does not say that the kind asks for it.
         if self.kind == self.Kind.ORGANISATION and not self.organisation_name.strip():
             errors["organisation_name"] = ValidationError(
-                _("Vul de organisatienaam in."), code="required")
+                _("Vul de organisatienaam in."), code="name_required")
         if self.kind == self.Kind.PERSON and not self.surname.strip():
-            errors["surname"] = ValidationError(_("Vul de achternaam in."), code="required")
+            errors["surname"] = ValidationError(_("Vul de achternaam in."),
+                                                code="surname_required")
 
         normalisers = {
             "iban": validation.normalise_iban,
