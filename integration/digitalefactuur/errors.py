@@ -264,6 +264,18 @@ class ProtocolError(DigitaleFactuurError):
     )
 
 
+class Redirected(ProtocolError):
+    """A 3xx. DigitaleFactuur does not redirect, so the address is most likely wrong; it is
+    never followed, because the access code in the path would go wherever it points."""
+
+    default_message = _(
+        "DigitaleFactuur stuurde de koppeling door naar een ander adres. DigitaleFactuur doet "
+        "dat niet, dus waarschijnlijk is het adres van DigitaleFactuur "
+        "(DIGITALEFACTUUR_BASE_URL) onjuist. De doorverwijzing is niet gevolgd en de "
+        "synchronisatie is gestopt; controleer het adres."
+    )
+
+
 class UnreadableAnswer(ProtocolError):
     """A garbled answer: truncated or broken XML, an answer to a write without its id.
 
@@ -320,7 +332,7 @@ def error_for_response(status: int | None, retry_after: str | None, body: bytes,
     code from the server's message before it is kept.
     """
     if status is not None and 300 <= status < 400:
-        return ProtocolError(code=status, url=url, detail=f"doorverwijzing (HTTP {status})")
+        return Redirected(code=status, url=url, detail=f"doorverwijzing (HTTP {status})")
     if is_error_body(body):
         code, message = parse_error(body)
         return error_for_code(code, url=url, detail=scrub(message), retry_after=retry_after)
