@@ -185,6 +185,27 @@ def test_the_last_way_to_manage_rights_cannot_be_switched_off(client):
     assert not RightChange.objects.filter(role=role, new_state=State.OFF).exists()
 
 
+def test_a_user_who_cannot_log_in_to_the_admin_is_not_the_last_rights_manager(client):
+    """Only active staff can open the Rechten page, so only they keep rights manageable."""
+    # given: no superuser, and the administrator the only member of Administrators
+    assert not User.objects.filter(is_superuser=True).exists()
+    administrators = Group.objects.get(name="Administrators")
+    administrator = UserFactory(username="enige-beheerder", groups=[administrators])
+    outsider = UserFactory(username="geen-medewerker", is_staff=False)
+    client.force_login(administrator)
+    members = f"/admin/rechten/rol/{administrators.pk}/gebruikers/"
+
+    # when the administrator adds a user without staff status to Administrators, then leaves
+    client.post(f"{members}toevoegen/", {"user": outsider.pk})
+    response = client.post(f"{members}verwijderen/", {"user": administrator.pk}, follow=True)
+
+    # then leaving is refused in Dutch: the remaining member cannot log in to manage rights
+    assert administrators.user_set.filter(pk=outsider.pk).exists()
+    assert administrators.user_set.filter(pk=administrator.pk).exists()
+    assert "Enige-beheerder blijft in deze rol: anders kan niemand de rechten nog beheren" \
+        in response.content.decode()
+
+
 def test_plus_adds_a_role_with_every_block_white(client, manager):
     """'+' creates a role; a duplicate name is refused."""
     # given
