@@ -31,7 +31,7 @@ from integration.digitalefactuur.connection import run_connection_test
 from integration.digitalefactuur.models import (
     INTERVAL_CHOICES,
     DigitaleFactuurSettings,
-    account_id_validator,
+    validate_account_id,
 )
 from integration.digitalefactuur.schedule import SCHEDULE_NAME
 
@@ -134,7 +134,7 @@ def configure(command: Command, options: dict) -> None:
     if options["account_id"] is not None:
         account_id = options["account_id"].strip()
         try:
-            account_id_validator(account_id)
+            validate_account_id(account_id)
         except ValidationError as exc:
             raise Failure(" ".join(str(m) for m in exc.messages)) from None
         df.account_id = account_id
