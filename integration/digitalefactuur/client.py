@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 import requests
 
-from integration.digitalefactuur import transport
+from integration.digitalefactuur import redaction, transport
 from integration.digitalefactuur.errors import (
     Conflict,
     DigitaleFactuurError,
@@ -43,11 +43,8 @@ from integration.digitalefactuur.errors import (
     Timeout,
     UnreadableAnswer,
     error_for_response,
-    install_log_redaction,
-    redact_text,
-    redact_url,
-    register_secret_holder,
 )
+from integration.digitalefactuur.redaction import redact_text, redact_url, register_secret_holder
 from integration.digitalefactuur.schema import (
     DfKlant,
     SchemaError,
@@ -57,11 +54,9 @@ from integration.digitalefactuur.schema import (
     parse_klanten,
 )
 
-__all__ = ["MAX_BODY_BYTES", "DigitaleFactuurClient", "WriteResult", "redact_text", "redact_url"]
+__all__ = ["MAX_BODY_BYTES", "DigitaleFactuurClient", "WriteResult"]
 
 logger = logging.getLogger(__name__)
-# urllib3 logs request paths (access code included) at DEBUG.
-install_log_redaction()
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -349,10 +344,8 @@ class DigitaleFactuurClient:
         return f"{self._prefix}{action}{query}"
 
     def _scrub(self, text: str) -> str:
-        code = self.__access_code
-        for variant in {code, quote(code, safe=""), quote(code)}:
-            text = text.replace(variant, "***")
-        return text
+        # Raw, percent-, form-, HTML- or JSON-encoded, any letter case, mojibake: redaction.py.
+        return redaction.scrub(text, self.__access_code)
 
     def _describe(self, exc: BaseException) -> str:
         # The kind of failure, for the technical detail; the text is scrubbed and shortened.
