@@ -106,3 +106,35 @@ def test_status_shows_everything_but_the_code(tested_settings, df_sandbox):
     assert "Opties: beschikbaar" in out
     assert "Planning: elke 60 minuten" in out
     assert df_sandbox.access_code not in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("code", "message"), [
+    ("x" * 100_000, "niet meer dan 200 tekens"),
+    ("code\x00nul", "Null-tekens zijn niet toegestaan"),
+    # Undecodable bytes in argv reach the command as lone surrogates (surrogateescape).
+    (b"code-\xff\xfe".decode("utf-8", "surrogateescape"), "geen geldige UTF-8"),
+])
+def test_configure_applies_the_screens_rules_to_the_access_code(code, message):
+    """The screen takes at most 200 characters, no NUL; the command now the same, and bytes
+    that are not text are a Dutch refusal, not a UnicodeEncodeError traceback."""
+    # when
+    status, out, err = run("configure", "--account-id", "10001", "--access-code", code)
+    # then
+    assert status == 1 and message in err, err
+    assert "Niets opgeslagen" in err and "Traceback" not in err + out
+    assert code[:50] not in out + err
+    assert not DigitaleFactuurSettings.load().has_access_code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_configure_refuses_undecodable_bytes_on_stdin(monkeypatch, errors):
+    # given stdin carrying bytes that are not UTF-8, decoded either way Python may do it
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"code-\xff\xfe\n"),
+                                                      encoding="utf-8", errors=errors))
+    # when
+    status, _out, err = run("configure", "--account-id", "10001", "--access-code-stdin")
+    # then
+    assert status == 1 and "geen geldige UTF-8" in err
+    assert not DigitaleFactuurSettings.load().has_access_code
