@@ -151,6 +151,12 @@ class RunLogView(_LogPage, View):
         return TemplateResponse(request, "connectors/log.html", context)
 
 
+def _event_id(value: str | None) -> int | None:
+    """A keyset position from the URL (ASCII digits), or None: "²" is a digit to isdigit()."""
+    value = value or ""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _event_page(run: SyncRun, request, action: str, direction: str):
     """One page of the run's events by keyset (`na` = after id, `voor` = before id)."""
     events = SyncEvent.objects.filter(run=run).select_related("relation")
@@ -158,16 +164,16 @@ def _event_page(run: SyncRun, request, action: str, direction: str):
         events = events.filter(action=action)
     if direction:
         events = events.filter(direction=direction)
-    after, before = request.GET.get("na", ""), request.GET.get("voor", "")
-    if before.isdigit():
-        rows = list(events.filter(pk__lt=int(before)).order_by("-pk")[:EVENTS_PER_PAGE + 1])
+    after, before = _event_id(request.GET.get("na")), _event_id(request.GET.get("voor"))
+    if before is not None:
+        rows = list(events.filter(pk__lt=before).order_by("-pk")[:EVENTS_PER_PAGE + 1])
         has_previous, has_next = len(rows) > EVENTS_PER_PAGE, True
         rows = rows[:EVENTS_PER_PAGE][::-1]
     else:
-        if after.isdigit():
-            events = events.filter(pk__gt=int(after))
+        if after is not None:
+            events = events.filter(pk__gt=after)
         rows = list(events.order_by("pk")[:EVENTS_PER_PAGE + 1])
-        has_previous, has_next = after.isdigit(), len(rows) > EVENTS_PER_PAGE
+        has_previous, has_next = after is not None, len(rows) > EVENTS_PER_PAGE
         rows = rows[:EVENTS_PER_PAGE]
     return rows, has_previous, has_next
 

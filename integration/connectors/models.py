@@ -16,9 +16,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class _NoRows(models.Manager):
+    """Every query of a table-less model is empty, answered without asking the database.
+
+    The admin's "view on site" (`/admin/r/<content type>/<id>/`) and anything else that looks an
+    object up by content type use the base manager: through this one they find nothing (404)
+    instead of querying a table that does not exist.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().none()
+
+
 class Koppelingen(models.Model):
+    objects = _NoRows()
+
     class Meta:
         managed = False
+        base_manager_name = "objects"
         default_permissions = ()
         verbose_name = _("Koppelingen")
         verbose_name_plural = _("Koppelingen")

@@ -6,15 +6,12 @@ invoice, private); a country is an ISO 3166 code (django-countries).
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from . import validation
-
-digits_only = RegexValidator(r"^\d+$", _("Alleen cijfers, bijvoorbeeld 1001."))
 
 
 class RelationType(models.Model):
@@ -69,9 +66,9 @@ class Relation(models.Model):
     invoice_city = models.CharField(_("plaats"), max_length=60, blank=True)
     invoice_country = CountryField(_("land"), blank=True)
     debtor_number = models.CharField(_("debiteurnummer"), max_length=20, blank=True,
-                                     validators=[digits_only])
+                                     validators=[validation.validate_number])
     creditor_number = models.CharField(_("crediteurnummer"), max_length=20, blank=True,
-                                       validators=[digits_only])
+                                       validators=[validation.validate_number])
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
     vat_number = models.CharField(_("btw-nummer"), max_length=20, blank=True)
@@ -110,7 +107,8 @@ class Relation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or _("(naamloos)")
+        # str(): a lazy translation is not a str, and Python refuses it from __str__.
+        return self.display_name or str(_("(naamloos)"))
 
     @property
     def display_name(self) -> str:
@@ -121,11 +119,26 @@ class Relation(models.Model):
     def clean(self) -> None:
         """Normalise what a person typed, and refuse what is wrong with a message per field."""
         errors: dict[str, ValidationError] = {}
+        for field in self._meta.get_fields():
+            # A field with choices (kind, the countries) only takes one of them.
+            if isinstance(field, models.CharField | models.TextField) and field.editable \
+                    and not field.choices:
+                value = getattr(self, field.attname) or ""
+                found = validation.control_characters(
+                    value, multiline=isinstance(field, models.TextField))
+                if found:
+                    errors[field.name] = ValidationError(
+                        _("Dit veld bevat onzichtbare besturingstekens (%(characters)s); typ "
+                          "de waarde opnieuw of plak haar als platte tekst.")
+                        % {"characters": ", ".join(found)}, code="control_characters")
+        # Not code="required": a ModelForm replaces a message of that code by its field's
+        # generic "Dit veld is verplicht.", which does not say that the kind asks for it.
         if self.kind == self.Kind.ORGANISATION and not self.organisation_name.strip():
             errors["organisation_name"] = ValidationError(
-                _("Vul de organisatienaam in."), code="required")
+                _("Vul de organisatienaam in."), code="name_required")
         if self.kind == self.Kind.PERSON and not self.surname.strip():
-            errors["surname"] = ValidationError(_("Vul de achternaam in."), code="required")
+            errors["surname"] = ValidationError(_("Vul de achternaam in."),
+                                                code="surname_required")
 
         normalisers = {
             "iban": validation.normalise_iban,
@@ -134,7 +147,7 @@ class Relation(models.Model):
         }
         for field, normalise in normalisers.items():
             value = getattr(self, field).strip()
-            if value:
+            if value and field not in errors:
                 try:
                     setattr(self, field, normalise(value))
                 except ValidationError as exc:
@@ -142,7 +155,7 @@ class Relation(models.Model):
         for block in ("visiting", "postal", "invoice", "private"):
             field = f"{block}_postcode"
             value = getattr(self, field).strip()
-            if value:
+            if value and field not in errors:
                 try:
                     country = str(getattr(self, f"{block}_country") or "")
                     setattr(self, field, validation.normalise_postcode(value, country))

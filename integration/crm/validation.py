@@ -4,7 +4,13 @@ Each `normalise_*` returns the value in its canonical form or raises `Validation
 Dutch message that says what is wrong. The admin form uses them to refuse a wrong value; the
 connector uses the same functions but keeps a wrong value as it is, with a warning, because the
 administrator, not the connector, decides what is right (mapping.md, "Values").
+
+A number (Debiteurnummer, Crediteurnummer, an Account-id) is ASCII digits only, wherever it
+comes from: `is_ascii_number`, `validate_number`. Text fields refuse control characters:
+`control_characters`.
 """
+
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -12,6 +18,34 @@ from stdnum import bic, iban
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
+
+
+def is_ascii_number(value: str) -> bool:
+    """True for one or more of the digits 0-9 and nothing else.
+
+    Not `str.isdigit()` or the regex `\\d`: both take other scripts' digits ("١٢٣٤٥", "１０００１")
+    and superscripts ("²") for digits, which DigitaleFactuur does not know as a number and
+    `int()` cannot always read.
+    """
+    return bool(value) and value.isascii() and value.isdigit()
+
+
+def validate_number(value: str) -> None:
+    """A model field's validator: a Debiteurnummer or Crediteurnummer is ASCII digits only."""
+    if not is_ascii_number(value):
+        raise ValidationError(_("Alleen cijfers, bijvoorbeeld 1001."), code="digits")
+
+
+# C0 controls (but tab and line breaks: a browser sends a textarea's lines with CR LF), DEL and
+# the C1 controls: invisible, and able to rewrite a terminal (ESC) or a log line showing them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_OR_LINE_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def control_characters(value: str, *, multiline: bool = False) -> list[str]:
+    """The control characters in `value`, as `U+001B`; tab, CR and LF only when `multiline`."""
+    pattern = _CONTROL if multiline else _CONTROL_OR_LINE_BREAK
+    return sorted({f"U+{ord(found):04X}" for found in pattern.findall(value)})
 
 
 def normalise_iban(value: str) -> str:

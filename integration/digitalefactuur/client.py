@@ -47,9 +47,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import requests
-import urllib3.exceptions
 
-from integration.digitalefactuur import transport
+from integration.digitalefactuur import redaction, transport
 from integration.digitalefactuur.errors import (
     Conflict,
     DigitaleFactuurError,
@@ -59,11 +58,8 @@ from integration.digitalefactuur.errors import (
     Timeout,
     UnreadableAnswer,
     error_for_response,
-    install_log_redaction,
-    redact_text,
-    redact_url,
-    register_secret_holder,
 )
+from integration.digitalefactuur.redaction import redact_text, redact_url, register_secret_holder
 from integration.digitalefactuur.schema import (
     DfKlant,
     SchemaError,
@@ -76,11 +72,9 @@ from integration.digitalefactuur.schema import (
 )
 
 __all__ = ["MAX_BODY_BYTES", "ApiReading", "DigitaleFactuurClient", "Listing", "NumberAnswer",
-           "WriteResult", "redact_text", "redact_url"]
+           "WriteResult"]
 
 logger = logging.getLogger(__name__)
-# urllib3 logs request paths (access code included) at DEBUG.
-install_log_redaction()
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -451,7 +445,7 @@ class DigitaleFactuurClient:
         timeouts = timeouts or (self.connect_timeout, self.read_timeout)
         started = time.monotonic()
         deadline = started + (total or self.total_timeout)
-        status, body, failure = None, b"", None
+        status, retry_after, body, failure = None, None, b"", None
         with transport.watch(deadline - time.monotonic()) as watch:
             try:
                 try:
@@ -465,39 +459,33 @@ class DigitaleFactuurClient:
                     response = self._send(method, action, params, xml, timeouts)
                 try:
                     status = response.status_code
+                    retry_after = response.headers.get("Retry-After")
+                    # A 3xx is classified on its status alone: its body is never read.
                     if not 300 <= status < 400:
                         body = transport.read_body(response, deadline, self.max_body_bytes)
                 finally:
                     # Disarmed before the connection goes back to the pool.
                     watch.cancel()
                     response.close()
-            # requests' and urllib3's exceptions name the URL, code included: they are
-            # translated here and never chained (the new error is raised outside this block,
-            # without context).
-            except (requests.Timeout, urllib3.exceptions.TimeoutError, transport.DeadlinePassed,
-                    TimeoutError) as exc:
-                failure = Timeout(url=url, detail=self._describe(exc))
-            except transport.TooLarge:
-                failure = ProtocolError(url=url, detail=f"antwoord > {self.max_body_bytes} bytes")
-            except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError,
-                    requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
-                failure = ProtocolError(url=url, detail=self._describe(exc))
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                failure = ServiceUnavailable(url=url, detail=self._describe(exc))
+                    del response  # it holds the full URL: no traceback's locals may hold it
+            # Every failure of the wire, whatever family it comes from, is classified in one
+            # place. Foreign exceptions name the URL, code included: they are translated here
+            # and never chained (the new error is raised outside this block, without context).
+            except Exception as exc:  # every family: transport.failure_for says why
+                failure = transport.failure_for(exc, url=url, detail=self._describe(exc))
         if watch.expired:  # whatever the cut socket made of the answer, it came too late
             failure = Timeout(url=url, detail="totale wachttijd verstreken")
         if failure is None:
-            failure = error_for_response(status, response.headers.get("Retry-After"), body,
-                                         url=url, scrub=self._scrub)
+            failure = error_for_response(status, retry_after, body, url=url, scrub=self._scrub)
         self._log(action, status, started, attempt, failure)
         if failure is not None:
             raise failure
         return body, url
 
     def _send(self, method, action, params, xml, timeouts) -> requests.Response:
-        return self._session.request(
-            method, self._url(action, params), data={"xml": xml} if xml is not None else None,
-            timeout=timeouts, allow_redirects=False, stream=True)
+        # Through the adapter alone: requests' redirect handling reads a 3xx's body.
+        return transport.send(self._session, method, self._url(action, params),
+                              data={"xml": xml} if xml is not None else None, timeout=timeouts)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -508,10 +496,8 @@ class DigitaleFactuurClient:
         return f"{self._prefix}{action}{query}"
 
     def _scrub(self, text: str) -> str:
-        code = self.__access_code
-        for variant in {code, quote(code, safe=""), quote(code)}:
-            text = text.replace(variant, "***")
-        return text
+        # Raw, percent-, form-, HTML- or JSON-encoded, any letter case, mojibake: redaction.py.
+        return redaction.scrub(text, self.__access_code)
 
     def _describe(self, exc: BaseException) -> str:
         # The kind of failure, for the technical detail; the text is scrubbed and shortened.

@@ -23,6 +23,7 @@ from .errors import (
     AuthenticationFailed,
     DigitaleFactuurError,
     ProtocolError,
+    Redirected,
     ServiceUnavailable,
     Timeout,
 )
@@ -54,6 +55,8 @@ def _failure_message(exc: DigitaleFactuurError, seconds: float) -> str:
             "en het adres van DigitaleFactuur (DIGITALEFACTUUR_BASE_URL), en probeer het later "
             "opnieuw."
         )
+    if isinstance(exc, Redirected):
+        return exc.message  # it already says which address to check
     if isinstance(exc, ProtocolError):
         return _(
             "DigitaleFactuur gaf een onverwacht antwoord dat de koppeling niet kan lezen. "

@@ -12,108 +12,23 @@ sync engine what to do:
 
 `message` is Dutch, for the administrator: what happened and what to do. `detail` carries the
 technical part (the server's own message, the kind of network failure). Neither ever holds the
-access code: the API puts it in the URL path, so every URL stored here goes through `redact_url`
-first and every server text is scrubbed by the client. The redaction lives here, next to the
-errors that carry URLs: `redact_url` for URLs, `redact_text` for free text (log records of
-urllib3, texts of foreign exceptions), `install_log_redaction` for the loggers we do not own.
+access code: the API puts it in the URL path, so every URL stored here goes through
+`redaction.redact_url` first and every server text is scrubbed by the client (`redaction.py`).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import time
-import weakref
 from email.utils import parsedate_to_datetime
-from typing import ClassVar, Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from typing import ClassVar, Literal
 
 from django.utils.translation import gettext_lazy as _
 
+from integration.digitalefactuur import redaction
 from integration.digitalefactuur.schema import FIELD_NAMES, is_error_body, parse_error
 
 Action = Literal["retry", "halt", "skip"]
-
-REDACTED = "***"
-
-
-def redact_url(url: str | None) -> str:
-    """Replace the access code segment of an API URL by ``***``.
-
-    URLs have the shape ``{base}/{account_id}/{access_code}/{action}[&name=value...]``, and the
-    client quotes every segment, so the code is always the second-to-last path segment:
-    ``https://host/api/10001/s3cret/klanten&page=2`` -> ``https://host/api/10001/***/klanten&page=2``.
-    Query strings and fragments are dropped: the API does not use them, and what we do not know we
-    do not repeat.
-    """
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return REDACTED
-    segments = parts.path.split("/")
-    # ['', 'api', account, code, action]: anything shorter than account/code/action is not one
-    # of our URLs, but redacting it anyway costs nothing and can only hide, never leak.
-    if len(segments) >= 3:
-        segments[-2] = REDACTED
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), "", ""))
-
-
-# A path `/<account>/<code>/<action>` as urllib3 logs it ("GET /api/10001/s3cret/klanten&page=1").
-_API_PATH = re.compile(r"(/[^/\s'\"]+/)[^/\s'\"]+(/(?:klanten|klant_[a-z_]+))")
-
-
-class SecretHolder(Protocol):
-    def _scrub(self, text: str) -> str: ...
-
-
-# The live clients, each able to scrub its own code; weak, so a closed client is forgotten.
-_secret_holders: weakref.WeakSet[SecretHolder] = weakref.WeakSet()
-
-
-def register_secret_holder(holder: SecretHolder) -> None:
-    _secret_holders.add(holder)
-
-
-def redact_text(text: str) -> str:
-    """Remove every access code from free text.
-
-    Two nets: the codes of the clients alive in this process, wherever they appear, and the
-    code's position in any API path, for a code we do not know (another process's client).
-    """
-    for holder in list(_secret_holders):
-        text = holder._scrub(text)
-    return _API_PATH.sub(r"\1***\2", text)
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites a record whose message contains an access code or an API path."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken record is the logging module's business, not ours
-            return True
-        redacted = redact_text(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-_REDACTING_FILTER = RedactingFilter()
-
-
-def install_log_redaction() -> None:
-    """Attach the redacting filter to the loggers of urllib3 and requests (idempotent)."""
-    # A filter on a logger applies only to records created by that very logger, not to those of
-    # its children, so every urllib3 logger that may name a URL gets it.
-    names = {"urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
-             "urllib3.response", "urllib3.util.retry", "requests"}
-    names.update(name for name in logging.Logger.manager.loggerDict if name.startswith("urllib3"))
-    for name in names:
-        logging.getLogger(name).addFilter(_REDACTING_FILTER)
-
 
 class DigitaleFactuurError(Exception):
     """Base of every failure of the DigitaleFactuur client."""
@@ -133,7 +48,7 @@ class DigitaleFactuurError(Exception):
         detail: str = "",
     ):
         self.code = code
-        self.url = redact_url(url)
+        self.url = redaction.redact_url(url)
         self.detail = detail
         self._message = message
         # No args: the default formatting of Exception must have nothing to show but __str__.
@@ -264,6 +179,18 @@ class ProtocolError(DigitaleFactuurError):
     )
 
 
+class Redirected(ProtocolError):
+    """A 3xx. DigitaleFactuur does not redirect, so the address is most likely wrong; it is
+    never followed, because the access code in the path would go wherever it points."""
+
+    default_message = _(
+        "DigitaleFactuur stuurde de koppeling door naar een ander adres. DigitaleFactuur doet "
+        "dat niet, dus waarschijnlijk is het adres van DigitaleFactuur "
+        "(DIGITALEFACTUUR_BASE_URL) onjuist. De doorverwijzing is niet gevolgd en de "
+        "synchronisatie is gestopt; controleer het adres."
+    )
+
+
 class UnreadableAnswer(ProtocolError):
     """A garbled answer: truncated or broken XML, an answer to a write without its id.
 
@@ -324,7 +251,7 @@ def error_for_response(status: int | None, retry_after: str | None, body: bytes,
     code from the server's message before it is kept.
     """
     if status is not None and 300 <= status < 400:
-        return ProtocolError(code=status, url=url, detail=f"doorverwijzing (HTTP {status})")
+        return Redirected(code=status, url=url, detail=f"doorverwijzing (HTTP {status})")
     if is_error_body(body):
         code, message = parse_error(body)
         return error_for_code(code, url=url, detail=scrub(message), retry_after=retry_after)

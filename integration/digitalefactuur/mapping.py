@@ -407,6 +407,11 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
     rows = (*TABLES[relation.kind], number_row(kind))
     for row in rows:
         new, warning = row.converter.to_crm(getattr(klant, row.element), klant)
+        if row.element == "relatienummer" and not validation.is_ascii_number(new):
+            result.errors.append(
+                _("relatienummer '%(number)s' is geen nummer: een debiteur- of crediteurnummer "
+                  "is alleen cijfers; pas het aan in DigitaleFactuur.") % {"number": new})
+            continue
         if warning and warning not in result.warnings:
             result.warnings.append(warning)
         max_length = _max_length(row.relation_field)

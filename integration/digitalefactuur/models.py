@@ -14,22 +14,34 @@ same transaction.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from integration.crm.validation import is_ascii_number
+
 from . import crypto
 
 SINGLETON_PK = 1
 
+# The field's validator as migrated. Its `\d` also takes other scripts' digits ("１０００１"),
+# so `validate_account_id` (the form through `clean()`, the CLI) adds the ASCII rule.
 account_id_validator = RegexValidator(
     r"^\d{1,20}$",
     _("Het Account-id bestaat alleen uit cijfers, bijvoorbeeld 10001. Je vindt het in "
       "DigitaleFactuur onder Bedrijf > Instellingen > API."),
     code="account_id",
 )
+
+
+def validate_account_id(value: str) -> None:
+    """An Account-id is 1 to 20 ASCII digits; raises the field's Dutch ValidationError."""
+    account_id_validator(value)
+    if not is_ascii_number(value):
+        raise ValidationError(account_id_validator.message, code=account_id_validator.code)
 
 
 class RelationKind(models.TextChoices):
@@ -130,6 +142,14 @@ class DigitaleFactuurSettings(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             ensure_schedule(self)
+
+    def clean(self) -> None:
+        # Only what the field's validator lets through (other scripts' digits): a value it
+        # refuses already has its message, once.
+        value = self.account_id
+        if value and account_id_validator.regex.search(value) and not is_ascii_number(value):
+            raise ValidationError({"account_id": ValidationError(
+                account_id_validator.message, code=account_id_validator.code)})
 
     # --- the one row ---------------------------------------------------------------------------
 

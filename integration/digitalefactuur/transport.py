@@ -11,14 +11,18 @@ deadline (a heap): starting a thread per request cost more than many a request o
 Arming and disarming take one lock; a disarmed watch can never be expired afterwards, so a
 connection back in the pool is never cut.
 
-Only `client.py` uses this module: it mounts `WatchedAdapter` on its session, wraps each
-request in `watch(seconds)` and reads each answer with `read_body` (bounded in size and time).
+Only `client.py` uses this module: it mounts `WatchedAdapter` on its session, sends each
+request with `send` (through the adapter alone: requests' redirect handling reads a 3xx's whole
+body and parses its `Location` even with redirects off), wraps it in `watch(seconds)`, reads each
+answer with `read_body` (bounded in size and time), and turns whatever the wire raised into one
+of our errors with `failure_for`, the one place that classifies a transport failure.
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
+import http.client
 import itertools
 import os
 import socket
@@ -26,9 +30,19 @@ import threading
 import time
 from collections.abc import Iterator
 
+import requests
 import urllib3.connection
 import urllib3.connectionpool
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+
+from integration.digitalefactuur.errors import (
+    DigitaleFactuurError,
+    ProtocolError,
+    ServiceUnavailable,
+    Timeout,
+    UnreadableAnswer,
+)
 
 _watched = threading.local()
 
@@ -165,6 +179,26 @@ class WatchedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+# --- sending a request ------------------------------------------------------------------------
+
+
+def send(session: requests.Session, method: str, url: str, *, data=None,
+         timeout: tuple[float, float]) -> requests.Response:
+    """Send one request through `session`'s adapter and return the answer unread (streamed).
+
+    Not `session.request`: with `allow_redirects=False`, `Session.send` still works out the
+    request a redirect would make (`resolve_redirects(..., yield_requests=True)`, for
+    `Response.next`), and to do so reads the whole body of any 3xx that carries a `Location`
+    into memory, without limit, and parses that `Location` (a malformed one raises a bare
+    ValueError). DigitaleFactuur does not redirect: a 3xx is classified on its status alone and
+    its body is never read. Cookies and hooks, the rest of `Session.send`, the API does not use.
+    """
+    prepared = session.prepare_request(requests.Request(method, url, data=data))
+    # The environment's proxies and CA bundle, as `session.request` would take them.
+    options = session.merge_environment_settings(prepared.url, {}, True, None, None)
+    return session.get_adapter(prepared.url).send(prepared, timeout=timeout, **options)
+
+
 # --- reading an answer ------------------------------------------------------------------------
 
 _CHUNK_BYTES = 64 * 1024
@@ -172,6 +206,10 @@ _CHUNK_BYTES = 64 * 1024
 
 class TooLarge(Exception):
     """The answer is (or says it is) larger than the client accepts."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
 
 
 class DeadlinePassed(Exception):
@@ -181,8 +219,9 @@ class DeadlinePassed(Exception):
 def read_body(response, deadline: float, max_bytes: int) -> bytes:
     """The body of a streamed `requests` response, refused past `max_bytes` or the deadline."""
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise TooLarge
+    # isascii: "²" is a digit to isdigit() and not a number to int().
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(max_bytes)
     chunks, size = [], 0
     while True:
         if time.monotonic() > deadline:
@@ -194,5 +233,44 @@ def read_body(response, deadline: float, max_bytes: int) -> bytes:
             return b"".join(chunks)
         size += len(chunk)
         if size > max_bytes:
-            raise TooLarge
+            raise TooLarge(max_bytes)
         chunks.append(chunk)
+
+
+# --- classifying a failure --------------------------------------------------------------------
+
+# Before the general families below: these are RequestExceptions (or ValueErrors) too, but say
+# that the address or the answer cannot be used, which no retry changes.
+_UNUSABLE = (
+    requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader,
+    requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError,
+    urllib3.exceptions.LocationValueError,
+)
+_TIMEOUTS = (requests.Timeout, urllib3.exceptions.TimeoutError, DeadlinePassed, TimeoutError)
+_UNREACHABLE = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+
+def failure_for(exc: Exception, *, url: str, detail: str) -> DigitaleFactuurError:
+    """The error of ours that a failure of the wire means; every exception has one.
+
+    requests, urllib3, http.client, ssl, socket, urllib.parse and the idna codec each raise from
+    their own families (ValueError and UnicodeError among them, for a malformed address or
+    header), and one left unclassified would escape the client with the URL, code included, in
+    its frames. `url` is the redacted URL; `detail` the exception described without the code.
+    """
+    if isinstance(exc, _TIMEOUTS):
+        return Timeout(url=url, detail=detail)
+    if isinstance(exc, TooLarge):
+        return ProtocolError(url=url, detail=f"antwoord > {exc.limit} bytes")
+    if isinstance(exc, _UNUSABLE):
+        return ProtocolError(url=url, detail=detail)
+    if isinstance(exc, _UNREACHABLE):
+        return ServiceUnavailable(url=url, detail=detail)
+    if isinstance(exc, http.client.HTTPException):
+        # A status line or header http.client could not read and urllib3 did not wrap: most
+        # likely garbled on the way, like an unreadable body.
+        return UnreadableAnswer(url=url, detail=detail)
+    # ValueError, UnicodeError and whatever else the libraries raise: an answer or address we
+    # cannot use. Halting says so; the detail names the exception's type.
+    return ProtocolError(url=url, detail=detail)

@@ -78,13 +78,15 @@ def remove_member(role: Group, user) -> None:
 
 
 def ensure_someone_manages_rights() -> None:
-    """Refuse (and so roll back) a change after which no active user could manage rights.
+    """Refuse (and so roll back) a change after which nobody could manage rights.
 
     Without this guard an administrator could switch off the Rechten right of their own and last
-    such role, and only a superuser in a shell could repair it.
+    such role, and only a superuser in a shell could repair it. Only users who can open the
+    Rechten page count: active staff (the admin lets nobody else in), superusers included; a
+    member without staff status holds the right but can never use it.
     """
     permission = permission_for(MANAGE_RIGHTS)
-    managers = get_user_model().objects.filter(is_active=True).filter(
+    managers = get_user_model().objects.filter(is_active=True, is_staff=True).filter(
         Q(is_superuser=True) | Q(groups__permissions=permission)
         | Q(user_permissions=permission))
     if not managers.exists():

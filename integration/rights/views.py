@@ -13,7 +13,13 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -31,10 +37,38 @@ AUDIT_PAGE_SIZE = 20
 ROLE_PARAM = "rol"
 
 
+class _NotAnId(Exception):
+    """A posted id that is not one: a hand-made request (the page's forms send ids)."""
+
+
+def _id(value: str | None) -> int | None:
+    """An id as the page sends it (ASCII digits), or None.
+
+    Not `str.isdigit()`: it takes "²" for a digit, which `int()` and the database refuse.
+    """
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    found = _id(request.POST.get(name))
+    if found is None:
+        raise _NotAnId(name)
+    return found
+
+
+def _bad_request(request: HttpRequest, name: str) -> HttpResponse:
+    message = _("Dit verzoek is niet uitgevoerd: '%(name)s' is geen geldig nummer. Gebruik de "
+                "knoppen op de Rechten-pagina.") % {"name": name}
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
 def _selected_role(request: HttpRequest, source) -> Group | None:
     """The role the page is narrowed to, or None for all roles side by side."""
-    role_id = source.get(ROLE_PARAM, "")
-    if not role_id.isdigit():
+    role_id = _id(source.get(ROLE_PARAM))
+    if role_id is None:
         return None
     return Group.objects.filter(pk=role_id).first()
 
@@ -83,9 +117,12 @@ def matrix(request: HttpRequest) -> HttpResponse:
 @require_POST
 @right_required(MANAGE_RIGHTS)
 def toggle(request: HttpRequest) -> HttpResponse:
-    role = get_object_or_404(Group, pk=request.POST.get("role", "").strip() or 0)
-    right = get_object_or_404(Right.objects.select_related("permission"),
-                              pk=request.POST.get("right", "").strip() or 0)
+    try:
+        role_id, right_id = _posted_id(request, "role"), _posted_id(request, "right")
+    except _NotAnId as refused:
+        return _bad_request(request, refused.args[0])
+    role = get_object_or_404(Group, pk=role_id)
+    right = get_object_or_404(Right.objects.select_related("permission"), pk=right_id)
     shown_role = _selected_role(request, request.POST)
     turn_on = request.POST.get("turn") == "on"
     try:
@@ -133,7 +170,10 @@ def add_role(request: HttpRequest) -> HttpResponse:
 @right_required(MANAGE_RIGHTS)
 def add_member(request: HttpRequest, role_id: int) -> HttpResponse:
     role = get_object_or_404(Group, pk=role_id)
-    user = get_object_or_404(get_user_model(), pk=request.POST.get("user", "").strip() or 0)
+    try:
+        user = get_object_or_404(get_user_model(), pk=_posted_id(request, "user"))
+    except _NotAnId as refused:
+        return _bad_request(request, refused.args[0])
     changes.add_member(role, user)
     messages.success(request, _("%(user)s zit nu in de rol %(role)s.")
                      % {"user": user.get_username(), "role": role.name})
@@ -144,7 +184,10 @@ def add_member(request: HttpRequest, role_id: int) -> HttpResponse:
 @right_required(MANAGE_RIGHTS)
 def remove_member(request: HttpRequest, role_id: int) -> HttpResponse:
     role = get_object_or_404(Group, pk=role_id)
-    user = get_object_or_404(get_user_model(), pk=request.POST.get("user", "").strip() or 0)
+    try:
+        user = get_object_or_404(get_user_model(), pk=_posted_id(request, "user"))
+    except _NotAnId as refused:
+        return _bad_request(request, refused.args[0])
     try:
         changes.remove_member(role, user)
     except changes.LastRightsManagerError:

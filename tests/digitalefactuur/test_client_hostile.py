@@ -26,6 +26,7 @@ from integration.digitalefactuur.errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    Redirected,
     ServiceUnavailable,
     Timeout,
     UnreadableAnswer,
@@ -410,3 +411,34 @@ def test_headers_trickled_byte_by_byte_are_cut_off_too(scripted):
         error = fails_quickly(client, Timeout, seconds=3)
     # then it is a Timeout, well before any read timed out
     assert error.action == "retry"
+
+
+@pytest.mark.parametrize("location", ["http://[::1/api/10001/{code}/klanten",
+                                      "http://\xff\xfe/api/10001/{code}/klanten",
+                                      "/elders/{code}/klanten"])
+def test_a_redirect_is_classified_without_its_body_and_its_traceback_holds_no_code(
+        scripted, location):
+    """requests would read a 3xx's body and parse its Location even with redirects off; the
+    client does neither, and no traceback (locals included, as Django's DEBUG page shows them)
+    of the error it raises holds the code."""
+    from django.views.debug import ExceptionReporter
+
+    # given a server redirecting to a Location that carries the code, then streaming 64 MB
+    def redirect(handler, seen):
+        handler.send_response(302)
+        handler.send_header("Location", location.format(code=QUOTED_CODE))
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        block = b"x" * (1024 * 1024)
+        for _ in range(64):
+            handler.wfile.write(block)
+    scripted.respond = redirect
+    # when the klanten are listed
+    with make_client(scripted.base_url) as client:
+        error = fails_quickly(client, Redirected, seconds=3)
+    # then it is the redirect's error, and neither traceback nor DEBUG page shows the code
+    assert error.code == 302 and error.action == "halt" and len(scripted.seen) == 1
+    assert_no_code("".join(traceback.TracebackException.from_exception(
+                       error, capture_locals=True).format()),
+                   ExceptionReporter(None, type(error), error,
+                                     error.__traceback__).get_traceback_html())

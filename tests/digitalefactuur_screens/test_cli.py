@@ -137,3 +137,34 @@ def test_the_test_learns_how_digitalefactuur_answers_and_status_shows_it(
     address = next(i for i, line in enumerate(lines) if line.startswith("DigitaleFactuur-adres"))
     assert df_sandbox.base_url in lines[address]
     assert shown in lines[address + 1]
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("x" * 100_000, "niet meer dan 200 tekens"),
+    ("code\x00nul", "Null-tekens zijn niet toegestaan"),
+    # Undecodable bytes in argv reach the command as lone surrogates (surrogateescape).
+    (b"code-\xff\xfe".decode("utf-8", "surrogateescape"), "geen geldige UTF-8"),
+])
+def test_configure_applies_the_screens_rules_to_the_access_code(code, message):
+    """The screen takes at most 200 characters, no NUL; the command now the same, and bytes
+    that are not text are a Dutch refusal, not a UnicodeEncodeError traceback."""
+    # when
+    status, out, err = run("configure", "--account-id", "10001", "--access-code", code)
+    # then
+    assert status == 1 and message in err, err
+    assert "Niets opgeslagen" in err and "Traceback" not in err + out
+    assert code[:50] not in out + err
+    assert not DigitaleFactuurSettings.load().has_access_code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
+def test_configure_refuses_undecodable_bytes_on_stdin(monkeypatch, errors):
+    # given stdin carrying bytes that are not UTF-8, decoded either way Python may do it
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"code-\xff\xfe\n"),
+                                                      encoding="utf-8", errors=errors))
+    # when
+    status, _out, err = run("configure", "--account-id", "10001", "--access-code-stdin")
+    # then
+    assert status == 1 and "geen geldige UTF-8" in err
+    assert not DigitaleFactuurSettings.load().has_access_code

@@ -8,6 +8,7 @@ A page cannot be forgotten: a pattern missing from `ROUTES` fails the test until
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -262,3 +263,81 @@ def test_the_table_less_koppelingen_admin_has_no_object_pages(sample_objects, pe
         answer = client_for(people["without"]).get(sample_url(route, sample_objects))
         # then
         assert answer.status_code in (302, 403, 404), (route, answer.status_code)
+
+
+@pytest.mark.django_db
+def test_view_on_site_of_the_table_less_koppelingen_entry_is_not_found(people):
+    """`/admin/r/<content type>/<id>/` looks the object up: for Koppelingen, which has no table,
+    that is nothing there (404), for every staff user, not a query of a missing table."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from integration.connectors.models import Koppelingen
+
+    # given the content type of the table-less model
+    content_type = ContentType.objects.get_for_model(Koppelingen).pk
+    for user in (people["without"], people["holder"], UserFactory(is_superuser=True)):
+        for object_id in ("1", "0", "١٢٣"):
+            # when a staff user asks for its "view on site"
+            answer = client_for(user).get(f"/admin/r/{content_type}/{quote(object_id)}/")
+            # then there is nothing there
+            assert answer.status_code == 404, (user.username, object_id, answer.status_code)
+
+
+#: Values a hand-made URL or form may carry where an id or a parameter is expected.
+ODD_VALUES = ["0", "-1", "99999999999999999999999", "abc", "١٢٣", "１２", "²", "'--", "x'--",
+              "1 OR 1=1", "%", "\u202e"]
+#: The parameters our pages read (and a few of the admin's own).
+QUERY_PARAMETERS = ["na", "voor", "pagina", "rol", "status", "aanleiding", "actie", "richting",
+                    "q", "p", "o", "kind__exact", "relation_type__id__exact", "next"]
+FORM_FIELDS = ["role", "right", "user", "turn", "name", "rol", "action"]
+
+
+def odd_urls(route: str, objects: dict) -> list[str]:
+    """The route's sample URL, and the same with each placeholder given each odd value."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from integration.connectors.models import Koppelingen
+
+    url = sample_url(route, objects)
+    if route.startswith("admin/r/"):
+        # the table-less Koppelingen entry too: a content type without a table
+        koppelingen = ContentType.objects.get_for_model(Koppelingen).pk
+        return [url, f"/admin/r/{koppelingen}/1/",
+                *(f"/admin/r/{koppelingen}/{quote(value, safe='')}/" for value in ODD_VALUES),
+                *(f"/admin/r/{quote(value, safe='')}/1/" for value in ODD_VALUES)]
+    placeholders = [p for p in ("<path:object_id>", "<id>", "<int:role_id>", "<int:pk>",
+                                "<path:content_type_id>", "<slug:connector>") if p in route]
+    urls = []
+    for placeholder in placeholders:
+        for value in ODD_VALUES:
+            if placeholder.startswith("<int:") and not value.isascii():
+                continue  # Django's int converter takes ASCII digits: the resolver says 404
+            odd = sample_url(route.replace(placeholder, quote(value, safe="")), objects)
+            urls.append(odd)
+    return [url, *urls]
+
+
+@pytest.mark.django_db
+def test_no_url_answers_500_to_odd_ids_and_parameters(sample_objects, people):
+    """Huge, negative, non-numeric and Unicode ids, `'--`, in every placeholder, query parameter
+    and form field of every URL: an administrator never gets a 500."""
+    problems = []
+    for route in served_routes():
+        rule = classify(route)
+        if route == "admin/logout/":
+            continue  # it logs the holder out, whatever it is sent; it reads nothing
+        # given the holder of every right, and a browser that reports a 500 instead of raising
+        browser = client_for(people["holder"])
+        base, *odd_paths = odd_urls(route, sample_objects)
+        # when the URL is asked with each odd value in every parameter or form field, and with
+        # each odd value in each of its placeholders
+        asked = [(base, value) for value in ODD_VALUES] + [(url, None) for url in odd_paths]
+        for url, value in asked:
+            if rule.post_only:
+                answer = browser.post(url, dict.fromkeys(FORM_FIELDS, value or "1"))
+            else:
+                answer = browser.get(url, dict.fromkeys(QUERY_PARAMETERS, value) if value else {})
+            # then it answers, never with a 500 (nor sends the holder to the login)
+            if answer.status_code >= 500 or "/admin/login/" in answer.get("Location", ""):
+                problems.append((route, url, value, answer.status_code))
+    assert not problems, "\n".join(map(str, problems))

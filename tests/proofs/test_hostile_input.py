@@ -216,6 +216,9 @@ def test_the_settings_form_refuses_a_huge_access_code_in_dutch(administrator):
 @pytest.mark.parametrize("field, value", [
     ("iban", "NL00 GEEN 0000 0000 00"), ("email", "geen-adres"), ("organisation_name", "x" * 5000),
     ("debtor_number", "12ab"), ("organisation_name", "Bakkerij\x00\x07"),
+    ("organisation_name", "Ctl\x01\x02\x1b[31mRed"), ("invoice_city", "Lei\x85den"),
+    ("phone", "071\t5123456"), ("surname_prefix", "van\x7f"), ("coc_number", "1234\x9b5678"),
+    ("debtor_number", "١٢٣٤٥"),
 ])
 def test_the_relation_form_refuses_what_it_must_in_dutch(administrator, field, value):
     # given
@@ -228,6 +231,8 @@ def test_the_relation_form_refuses_what_it_must_in_dutch(administrator, field, v
     page = answer.content.decode()
     assert answer.status_code == 200, answer.status_code
     assert "errorlist" in page and "Corrigeer" in page  # the admin's Dutch error note
+    if "\x00" not in value and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        assert "besturingstekens" in page  # NUL has Django's own message
     assert not Relation.objects.exists()
 
 

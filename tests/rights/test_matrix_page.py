@@ -185,6 +185,49 @@ def test_the_last_way_to_manage_rights_cannot_be_switched_off(client):
     assert not RightChange.objects.filter(role=role, new_state=State.OFF).exists()
 
 
+def test_a_user_who_cannot_log_in_to_the_admin_is_not_the_last_rights_manager(client):
+    """Only active staff can open the Rechten page, so only they keep rights manageable."""
+    # given: no superuser, and the administrator the only member of Administrators
+    assert not User.objects.filter(is_superuser=True).exists()
+    administrators = Group.objects.get(name="Administrators")
+    administrator = UserFactory(username="enige-beheerder", groups=[administrators])
+    outsider = UserFactory(username="geen-medewerker", is_staff=False)
+    client.force_login(administrator)
+    members = f"/admin/rechten/rol/{administrators.pk}/gebruikers/"
+
+    # when the administrator adds a user without staff status to Administrators, then leaves
+    client.post(f"{members}toevoegen/", {"user": outsider.pk})
+    response = client.post(f"{members}verwijderen/", {"user": administrator.pk}, follow=True)
+
+    # then leaving is refused in Dutch: the remaining member cannot log in to manage rights
+    assert administrators.user_set.filter(pk=outsider.pk).exists()
+    assert administrators.user_set.filter(pk=administrator.pk).exists()
+    assert "Enige-beheerder blijft in deze rol: anders kan niemand de rechten nog beheren" \
+        in response.content.decode()
+
+
+@pytest.mark.parametrize("form", [
+    {"role": "abc", "right": "1", "turn": "on"}, {"role": "1", "right": "x'--", "turn": "on"},
+    {"role": "²", "right": "1", "turn": "on"}, {"user": "abc"}, {"user": "١٢"},
+])
+def test_a_hand_made_post_with_an_id_that_is_not_one_is_a_400_that_says_so(client, manager,
+                                                                           form):
+    # given a manager, and a role to post to
+    client.force_login(manager)
+    role = RoleFactory()
+    url = TOGGLE if "role" in form else f"/admin/rechten/rol/{role.pk}/gebruikers/toevoegen/"
+
+    # when the form is posted with an id that is not a number
+    answer = client.post(url, form)
+    as_json = client.post(url, form, headers={"Accept": "application/json"})
+
+    # then it is refused with a Dutch message, and nothing changed
+    assert answer.status_code == as_json.status_code == 400
+    assert "is geen geldig nummer" in answer.content.decode()
+    assert "is geen geldig nummer" in as_json.json()["error"]
+    assert not role.user_set.exists() and not RightChange.objects.filter(role=role).exists()
+
+
 def test_plus_adds_a_role_with_every_block_white(client, manager):
     """'+' creates a role; a duplicate name is refused."""
     # given

@@ -30,10 +30,11 @@ from django.utils.translation import gettext as _
 from integration.crm.models import RelationType
 from integration.digitalefactuur import crypto
 from integration.digitalefactuur.connection import run_connection_test
+from integration.digitalefactuur.forms import KoppelingForm
 from integration.digitalefactuur.models import (
     INTERVAL_CHOICES,
     DigitaleFactuurSettings,
-    account_id_validator,
+    validate_account_id,
 )
 from integration.digitalefactuur.schedule import SCHEDULE_NAME
 
@@ -100,15 +101,39 @@ def _relation_type(name: str) -> RelationType:
     return found
 
 
+def _not_text() -> Failure:
+    return Failure(_("De toegangscode bevat bytes die geen tekst zijn (geen geldige UTF-8). "
+                     "Niets opgeslagen; typ of plak de toegangscode opnieuw."))
+
+
 def _read_code(command: Command, options: dict) -> str | None:
     if options["access_code_stdin"]:
-        line = sys.stdin.readline()
+        try:
+            line = sys.stdin.readline()
+        except UnicodeDecodeError:
+            raise _not_text() from None
         if not line.strip():
             raise Failure(_("Er kwam geen toegangscode binnen op stdin."))
-        return line.strip()
+        return _valid_code(line)
     if options["access_code"] is not None:
-        return options["access_code"].strip()
+        return _valid_code(options["access_code"])
     return None
+
+
+def _valid_code(code: str) -> str:
+    """The code by the screen's rules (trimmed, at most 200 characters, no NUL), or Failure."""
+    try:
+        # Undecodable bytes in argv (or stdin read with surrogateescape) arrive as lone
+        # surrogates, which no encoder takes: refused here, not as a traceback at encryption.
+        code.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _not_text() from None
+    try:
+        # The screen's own field: one limit and one set of rules for both doors.
+        return KoppelingForm.base_fields["access_code"].clean(code)
+    except ValidationError as exc:
+        raise Failure(_("Toegangscode: %(reason)s Niets opgeslagen.")
+                      % {"reason": " ".join(exc.messages)}) from None
 
 
 def _apply_options(df: DigitaleFactuurSettings, options: dict) -> bool:
@@ -136,7 +161,7 @@ def configure(command: Command, options: dict) -> None:
     if options["account_id"] is not None:
         account_id = options["account_id"].strip()
         try:
-            account_id_validator(account_id)
+            validate_account_id(account_id)
         except ValidationError as exc:
             raise Failure(" ".join(str(m) for m in exc.messages)) from None
         df.account_id = account_id
