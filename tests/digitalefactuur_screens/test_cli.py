@@ -139,6 +139,7 @@ def test_the_test_learns_how_digitalefactuur_answers_and_status_shows_it(
     assert shown in lines[address + 1]
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(("code", "message"), [
     ("x" * 100_000, "niet meer dan 200 tekens"),
     ("code\x00nul", "Null-tekens zijn niet toegestaan"),
