@@ -157,8 +157,8 @@ def mark_pages(query_log: QueryLog):
 
     original = DigitaleFactuurClient.iter_pages
 
-    def iter_pages(client):
-        for number, klanten in enumerate(original(client), start=1):
+    def iter_pages(client, *args, **kwargs):
+        for number, klanten in enumerate(original(client, *args, **kwargs), start=1):
             query_log.page = number
             yield klanten
         query_log.page = "after"

@@ -27,7 +27,8 @@ def test_an_import_does_not_echo_back(configure, df_sandbox, run_sync,
 
     # then
     assert run.counts["import"]["aangemaakt"] >= 4
-    assert callbacks == []
+    # (the run's end may have its own callback: the alerts look at a finished run)
+    assert [c for c in callbacks if c.__qualname__.startswith("relation_saved")] == []
     assert not PendingPush.objects.exists() and not OrmQ.objects.exists()
 
 
