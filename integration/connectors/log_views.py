@@ -108,8 +108,11 @@ class _LogPage(RightRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def page_context(self, request, **extra) -> dict:
+        fields_url = (reverse(self.connector.fields_url_name)
+                      if self.connector.fields_url_name else "")
         return {**admin.site.each_context(request), "connector": self.connector,
                 "settings_url": reverse(self.connector.settings_url_name),
+                "fields_url": fields_url,
                 "log_url": reverse("connectors:log", args=[self.connector.key]), **extra}
 
 
@@ -172,22 +175,28 @@ def _event_page(run: SyncRun, request, action: str, direction: str):
     return rows, has_previous, has_next
 
 
-def describe(event: SyncEvent) -> SyncEvent:
-    """Attach what the template shows: the relation's link and the field rows."""
+def _plain_rows(event: SyncEvent) -> list[dict]:
+    """The diff's keys as they are, for a connector that names no fields."""
+    if event.action == ACTIONS.CONFLICT:
+        fields = list(dict.fromkeys([*event.diff, *event.losing_values]))
+        return [{"field": name, "other": "",
+                 "lost": event.losing_values.get(name, (event.diff.get(name) or ["", ""])[0]),
+                 "won": (event.diff.get(name) or ["", ""])[1]} for name in fields]
+    return [{"field": name, "other": "", "old": pair[0], "new": pair[1]}
+            for name, pair in event.diff.items()
+            if isinstance(pair, list | tuple) and len(pair) == 2]
+
+
+def describe(event: SyncEvent, field_rows=None) -> SyncEvent:
+    """Attach what the template shows: the relation's link and the field rows, named by the
+    connector (`Connector.field_rows`) in the administrator's words."""
     event.relation_url = (reverse("admin:crm_relation_change", args=[event.relation_id])
                           if event.relation_id else "")
+    rows = (field_rows or _plain_rows)(event)
     if event.action == ACTIONS.CONFLICT:
-        # diff = {field: [DigitaleFactuur's value, PerfectView's value]}; PerfectView wins.
-        fields = list(dict.fromkeys([*event.diff, *event.losing_values]))
-        event.conflict_rows = [
-            {"field": name,
-             "lost": event.losing_values.get(name, (event.diff.get(name) or ["", ""])[0]),
-             "won": (event.diff.get(name) or ["", ""])[1]}
-            for name in fields]
+        event.conflict_rows = rows
     else:
-        event.diff_rows = [{"field": name, "old": pair[0], "new": pair[1]}
-                           for name, pair in event.diff.items()
-                           if isinstance(pair, list | tuple) and len(pair) == 2]
+        event.diff_rows = rows
     return event
 
 
@@ -206,10 +215,13 @@ class RunView(_LogPage, View):
         actions = []
         if self.connector.run_actions and not run.is_open:
             actions = import_string(self.connector.run_actions)(request, run)
+        field_rows = (import_string(self.connector.field_rows)
+                      if self.connector.field_rows else None)
         context = self.page_context(
             request, title=_("Synchronisatierun %(id)s") % {"id": run.pk}, run=run,
             progress=progress_of(run), count_rows=count_table(run.counts),
-            duration=duration_text(run.duration), events=[describe(e) for e in events],
+            duration=duration_text(run.duration),
+            events=[describe(e, field_rows) for e in events],
             action=action, direction=direction, filter_query=query,
             action_choices=ACTIONS.choices, direction_choices=DIRECTIONS.choices,
             has_previous=has_previous, has_next=has_next,
