@@ -28,8 +28,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -64,6 +66,33 @@ def count_table(counts: dict) -> list[dict]:
     return rows
 
 
+def _steps(run: SyncRun) -> list[str]:
+    """Each direction's records so far, from the counts the run writes with its progress."""
+    steps = []
+    for direction in DIRECTION_ORDER:
+        n = sum(((run.counts or {}).get(direction.value) or {}).values())
+        if n:
+            steps.append(ngettext("%(direction)s: %(n)s record verwerkt",
+                                  "%(direction)s: %(n)s records verwerkt", n)
+                         % {"direction": direction.label, "n": number_format(n)})
+    return steps
+
+
+def _count_text(run: SyncRun) -> str:
+    """The current phase's own count: relations against their total when it is known (the
+    export knows how many relations it will go through), otherwise the klanten read so far
+    (DigitaleFactuur does not say how many it holds)."""
+    processed = number_format(run.processed)
+    if run.total:
+        return _("%(processed)s van %(total)s relaties verwerkt") % {
+            "processed": processed, "total": number_format(run.total)}
+    if run.status == SyncRun.Status.QUEUED:
+        return ""
+    return ngettext("%(processed)s klant gelezen tot nu toe; het totaal is nog niet bekend",
+                    "%(processed)s klanten gelezen tot nu toe; het totaal is nog niet bekend",
+                    run.processed) % {"processed": processed}
+
+
 def progress_of(run: SyncRun) -> dict:
     """What the progress bar shows; the JSON endpoint sends the same."""
     percent = None
@@ -76,11 +105,14 @@ def progress_of(run: SyncRun) -> dict:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "is_open": run.is_open,
-        "phase": run.phase,
+        # The engine stores its phase as its Dutch msgid: shown in the reader's language.
+        "phase": _(run.phase) if run.phase else "",
         "processed": run.processed,
         "total": run.total,
         "percent": percent,
-        "message": run.message,
+        "count_text": _count_text(run),
+        "steps": _steps(run),
+        "message": run.shown_message,
         "changed": chart.sum_actions(run.counts, chart.CHANGED_ACTIONS),
         "failed": chart.sum_actions(run.counts, chart.FAILED_ACTIONS),
     }

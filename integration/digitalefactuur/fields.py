@@ -51,8 +51,16 @@ def mapped_fields() -> list[dict]:
     return sections
 
 
+#: DigitaleFactuur's `type` values, shown in the reader's language.
+TYPE_NAMES = {name: SyncEvent.LinkKind(kind).label for kind, name in mapping.KLANT_TYPE.items()}
+
+
 def _shown(key: str, value: str) -> str:
-    return mapping.country_display(value) if key in mapping.COUNTRY_KEYS else value
+    if key in mapping.COUNTRY_KEYS:
+        return mapping.country_display(value)
+    if key == "type":
+        return str(TYPE_NAMES.get(value, value))
+    return value
 
 
 def diff_rows(event: SyncEvent) -> list[dict]:

@@ -72,6 +72,10 @@ class DigitaleFactuurSettings(models.Model):
     last_test_at = models.DateTimeField(_("laatste test"), null=True, blank=True)
     last_test_ok = models.BooleanField(_("laatste test geslaagd"), null=True, blank=True)
     last_test_message = models.TextField(_("uitkomst laatste test"), blank=True)
+    #: The outcome as codes with parameters and its technical cause, for showing it in the
+    #: reader's language: {"parts": [{"code", "params"}], "detail": "..."} (connectors.outcomes).
+    last_test_outcome = models.JSONField(_("uitkomst laatste test (codes)"), default=dict,
+                                         blank=True)
 
     debtors_enabled = models.BooleanField(_("debiteuren aanmaken en bijwerken in PerfectView"),
                                           default=False)
@@ -203,7 +207,8 @@ class DigitaleFactuurSettings(models.Model):
         return str(_("Het Account-id of de toegangscode is gewijzigd sinds de laatste geslaagde "
                      "test. Test de koppeling opnieuw; daarna kun je deze opties weer kiezen."))
 
-    def record_test(self, ok: bool, message: str, at, *, lock: bool | None = None) -> None:
+    def record_test(self, ok: bool, message: str, at, *, lock: bool | None = None,
+                    parts=(), detail: str = "") -> None:
         """Remember a test's outcome; a success unlocks the options for these credentials.
 
         A failure locks them again (`lock` defaults to `not ok`), except when the caller says
@@ -213,10 +218,23 @@ class DigitaleFactuurSettings(models.Model):
         self.last_test_at = at
         self.last_test_ok = ok
         self.last_test_message = message
+        self.last_test_outcome = {"parts": list(parts), "detail": detail}
         if ok:
             self.tested_fingerprint = self.credentials_fingerprint()
         elif lock if lock is not None else True:
             self.tested_fingerprint = ""
+
+    @property
+    def last_test_shown(self) -> str:
+        """The last test's message in the reader's language."""
+        from integration.connectors.outcomes import dutch, shown
+
+        parts = (self.last_test_outcome or {}).get("parts") or []
+        return shown(dutch(parts) if parts else self.last_test_message, parts)
+
+    @property
+    def last_test_detail(self) -> str:
+        return (self.last_test_outcome or {}).get("detail") or ""
 
     # --- the way out ---------------------------------------------------------------------------
 
