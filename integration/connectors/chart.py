@@ -1,4 +1,4 @@
-"""The sync log's chart: the last 30 days, per run the records changed and the failures.
+"""The sync log's chart: the last 30 days, per day the records changed and the failures.
 
 Drawn as inline SVG (the frame by the template, the marks written here), so the page needs no
 script, no font and no outside resource (the admin stays usable offline and behind a strict
@@ -6,9 +6,9 @@ Content-Security-Policy). Changed records grow upwards from the axis, failures d
 each against its own maximum, so that a handful of failures next to thousands of updates is
 still visible.
 
-One mark per run while the runs fit the width; beyond `MAX_MARKS` runs (a busy change listener
-makes a run per save) they are summed per hour, and the legend says so. Only the three values a
-mark needs are read per run (`values_list`), in one query over the `started_at` index.
+One bar per day (the reader's time zone), wide enough to read at demo volume and the same at a
+busy change listener's thousands of runs; a day of one run links to that run. Only the three
+values a mark needs are read per run (`values_list`), in one query over the `started_at` index.
 
 The marks themselves (up to `MAX_MARKS`, each a title and up to three rects, a run's in a link)
 are written here as one escaped SVG fragment (`Chart.marks_svg`), not by a template loop: per
@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
@@ -33,7 +34,8 @@ from django.utils.translation import gettext, ngettext
 DAYS = 30
 WIDTH, LEFT, RIGHT = 720, 44, 8
 UP_HEIGHT, DOWN_HEIGHT, TOP = 110, 40, 10
-MAX_MARKS = 720  # one per hour over 30 days: above that, marks would overlap anyway
+#: Share of a day's slot its bar takes, and the least height of a bar that is not zero.
+BAR_SHARE, MIN_BAR = 0.7, 3.0
 CHANGED_ACTIONS = ("aangemaakt", "bijgewerkt")
 FAILED_ACTIONS = ("fout",)
 
@@ -137,8 +139,10 @@ def _marks_svg(chart: Chart, run_url: Callable[[int], str] | None) -> SafeString
                 what = runs_titles[mark.runs] = ngettext(
                     "%(runs)s run", "%(runs)s runs", mark.runs) % {"runs": mark.runs}
         at = mark.at.astimezone(local) if timezone.is_aware(mark.at) else mark.at
-        title = (f"{what}, {at.day}-{at.month}-{at.year:04d} {at.hour:02d}:{at.minute:02d}: "
-                 + outcome % {"changed": mark.changed, "failed": mark.failed})
+        when = date_format(at, "SHORT_DATE_FORMAT")
+        if mark.run_id:
+            when = f"{when} {date_format(at, 'TIME_FORMAT')}"
+        title = f"{what}, {when}: " + outcome % {"changed": mark.changed, "failed": mark.failed}
         x, width = _fixed(mark.x), _fixed(mark.width)
         group = (f'<g class="chart-mark"><title>{escape(title)}</title>'
                  f'<rect class="chart-hit" x="{x}" y="{top}" width="{width}" '
@@ -160,52 +164,54 @@ def _marks_svg(chart: Chart, run_url: Callable[[int], str] | None) -> SafeString
 
 def build(rows: Iterable[tuple[int, datetime, dict]], now: datetime | None = None,
           run_url: Callable[[int], str] | None = None) -> Chart:
-    """The chart of `rows` (run id, started_at, counts) that started in the last `DAYS` days;
-    a single run's mark links to `run_url(run id)` (see `run_link`)."""
+    """The chart of `rows` (run id, started_at, counts) that started in the last `DAYS` days,
+    as one bar per day (local time): changed records up, failures down. A day of a single run
+    links to `run_url(run id)` (see `run_link`)."""
     now = now or timezone.now()
     start = now - timedelta(days=DAYS)
-    span = (now - start).total_seconds()
     chart = Chart()
     plot_width = chart.right_x - chart.left
+    first_day = timezone.localtime(start).date()
+    slots = (timezone.localtime(now).date() - first_day).days + 1
+    slot_width = plot_width / slots
+    bar_width = max(slot_width * BAR_SHARE, 2.0)
 
-    def x_of(moment: datetime) -> float:
-        return chart.left + (moment - start).total_seconds() / span * plot_width
+    def slot_of(moment: datetime) -> int:
+        return (timezone.localtime(moment).date() - first_day).days
 
-    runs = [(pk, started, *_changed_and_failed(counts))
-            for pk, started, counts in rows if started is not None and started >= start]
-    chart.runs = len(runs)
-    if len(runs) > MAX_MARKS:
-        chart.per_hour = True
-        hours: dict[int, Mark] = {}
-        for _pk, started, changed, failed in runs:
-            hour = int((started - start).total_seconds() // 3600)
-            mark = hours.get(hour)
-            if mark is None:
-                hour_start = start + timedelta(hours=hour)
-                hours[hour] = Mark(x_of(hour_start), max(plot_width / (DAYS * 24), 1.0),
-                                   changed, failed, at=hour_start)
-            else:
-                mark.changed += changed
-                mark.failed += failed
-                mark.runs += 1
-        chart.marks = sorted(hours.values(), key=lambda m: m.x)
-    else:
-        chart.marks = [Mark(x_of(started) - 1, 2.0, changed, failed, run_id=pk, at=started)
-                       for pk, started, changed, failed in sorted(runs, key=lambda r: r[1])]
+    def x_of(slot: int) -> float:
+        return chart.left + slot * slot_width + (slot_width - bar_width) / 2
 
+    days: dict[int, Mark] = {}
+    for pk, started, counts in rows:
+        if started is None or started < start:
+            continue
+        changed, failed = _changed_and_failed(counts)
+        chart.runs += 1
+        slot = slot_of(started)
+        mark = days.get(slot)
+        if mark is None:
+            days[slot] = Mark(x_of(slot), bar_width, changed, failed, run_id=pk, at=started)
+        else:
+            mark.changed += changed
+            mark.failed += failed
+            mark.runs += 1
+            mark.run_id = None  # a day of several runs: its title counts them
+            mark.at = min(mark.at, started)
+    chart.marks = [days[slot] for slot in sorted(days)]
     chart.max_changed = max((m.changed for m in chart.marks), default=0)
     chart.max_failed = max((m.failed for m in chart.marks), default=0)
     chart.total_changed = sum(m.changed for m in chart.marks)
     chart.total_failed = sum(m.failed for m in chart.marks)
     for mark in chart.marks:
         if mark.changed:
-            # At least a pixel and a half: a run that changed one record must be seen.
-            mark.changed_height = max(mark.changed / chart.max_changed * UP_HEIGHT, 1.5)
+            # At least a few pixels: a day that changed one record must be seen.
+            mark.changed_height = max(mark.changed / chart.max_changed * UP_HEIGHT, MIN_BAR)
         if mark.failed:
-            mark.failed_height = max(mark.failed / chart.max_failed * DOWN_HEIGHT, 1.5)
-    local_start = timezone.localtime(start).replace(hour=0, minute=0, second=0, microsecond=0)
-    chart.ticks = [(x_of(day), day) for day in
-                   (local_start + timedelta(days=n) for n in range(1, DAYS + 1, 5))
-                   if day >= start]
+            mark.failed_height = max(mark.failed / chart.max_failed * DOWN_HEIGHT, MIN_BAR)
+    chart.ticks = [(chart.left + (slot + 0.5) * slot_width,
+                    timezone.make_aware(datetime.combine(first_day + timedelta(days=slot),
+                                                         datetime.min.time())))
+                   for slot in range(slots - 1, -1, -5)][::-1]
     chart.marks_svg = _marks_svg(chart, run_url)
     return chart

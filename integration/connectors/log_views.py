@@ -28,8 +28,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.cache import never_cache
 
@@ -64,6 +66,33 @@ def count_table(counts: dict) -> list[dict]:
     return rows
 
 
+def _steps(run: SyncRun) -> list[str]:
+    """Each direction's records so far, from the counts the run writes with its progress."""
+    steps = []
+    for direction in DIRECTION_ORDER:
+        n = sum(((run.counts or {}).get(direction.value) or {}).values())
+        if n:
+            steps.append(ngettext("%(direction)s: %(n)s record verwerkt",
+                                  "%(direction)s: %(n)s records verwerkt", n)
+                         % {"direction": direction.label, "n": number_format(n)})
+    return steps
+
+
+def _count_text(run: SyncRun) -> str:
+    """The current phase's own count: relations against their total when it is known (the
+    export knows how many relations it will go through), otherwise the klanten read so far
+    (DigitaleFactuur does not say how many it holds)."""
+    processed = number_format(run.processed)
+    if run.total:
+        return _("%(processed)s van %(total)s relaties verwerkt") % {
+            "processed": processed, "total": number_format(run.total)}
+    if run.status == SyncRun.Status.QUEUED:
+        return ""
+    return ngettext("%(processed)s klant gelezen tot nu toe; het totaal is nog niet bekend",
+                    "%(processed)s klanten gelezen tot nu toe; het totaal is nog niet bekend",
+                    run.processed) % {"processed": processed}
+
+
 def progress_of(run: SyncRun) -> dict:
     """What the progress bar shows; the JSON endpoint sends the same."""
     percent = None
@@ -76,11 +105,14 @@ def progress_of(run: SyncRun) -> dict:
         "status": run.status,
         "status_label": str(run.get_status_display()),
         "is_open": run.is_open,
-        "phase": run.phase,
+        # The engine stores its phase as its Dutch msgid: shown in the reader's language.
+        "phase": _(run.phase) if run.phase else "",
         "processed": run.processed,
         "total": run.total,
         "percent": percent,
-        "message": run.message,
+        "count_text": _count_text(run),
+        "steps": _steps(run),
+        "message": run.shown_message,
         "changed": chart.sum_actions(run.counts, chart.CHANGED_ACTIONS),
         "failed": chart.sum_actions(run.counts, chart.FAILED_ACTIONS),
     }
@@ -108,8 +140,11 @@ class _LogPage(RightRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def page_context(self, request, **extra) -> dict:
+        fields_url = (reverse(self.connector.fields_url_name)
+                      if self.connector.fields_url_name else "")
         return {**admin.site.each_context(request), "connector": self.connector,
                 "settings_url": reverse(self.connector.settings_url_name),
+                "fields_url": fields_url,
                 "log_url": reverse("connectors:log", args=[self.connector.key]), **extra}
 
 
@@ -178,22 +213,28 @@ def _event_page(run: SyncRun, request, action: str, direction: str):
     return rows, has_previous, has_next
 
 
-def describe(event: SyncEvent) -> SyncEvent:
-    """Attach what the template shows: the relation's link and the field rows."""
+def _plain_rows(event: SyncEvent) -> list[dict]:
+    """The diff's keys as they are, for a connector that names no fields."""
+    if event.action == ACTIONS.CONFLICT:
+        fields = list(dict.fromkeys([*event.diff, *event.losing_values]))
+        return [{"field": name, "other": "",
+                 "lost": event.losing_values.get(name, (event.diff.get(name) or ["", ""])[0]),
+                 "won": (event.diff.get(name) or ["", ""])[1]} for name in fields]
+    return [{"field": name, "other": "", "old": pair[0], "new": pair[1]}
+            for name, pair in event.diff.items()
+            if isinstance(pair, list | tuple) and len(pair) == 2]
+
+
+def describe(event: SyncEvent, field_rows=None) -> SyncEvent:
+    """Attach what the template shows: the relation's link and the field rows, named by the
+    connector (`Connector.field_rows`) in the administrator's words."""
     event.relation_url = (reverse("admin:crm_relation_change", args=[event.relation_id])
                           if event.relation_id else "")
+    rows = (field_rows or _plain_rows)(event)
     if event.action == ACTIONS.CONFLICT:
-        # diff = {field: [DigitaleFactuur's value, PerfectView's value]}; PerfectView wins.
-        fields = list(dict.fromkeys([*event.diff, *event.losing_values]))
-        event.conflict_rows = [
-            {"field": name,
-             "lost": event.losing_values.get(name, (event.diff.get(name) or ["", ""])[0]),
-             "won": (event.diff.get(name) or ["", ""])[1]}
-            for name in fields]
+        event.conflict_rows = rows
     else:
-        event.diff_rows = [{"field": name, "old": pair[0], "new": pair[1]}
-                           for name, pair in event.diff.items()
-                           if isinstance(pair, list | tuple) and len(pair) == 2]
+        event.diff_rows = rows
     return event
 
 
@@ -212,10 +253,13 @@ class RunView(_LogPage, View):
         actions = []
         if self.connector.run_actions and not run.is_open:
             actions = import_string(self.connector.run_actions)(request, run)
+        field_rows = (import_string(self.connector.field_rows)
+                      if self.connector.field_rows else None)
         context = self.page_context(
             request, title=_("Synchronisatierun %(id)s") % {"id": run.pk}, run=run,
             progress=progress_of(run), count_rows=count_table(run.counts),
-            duration=duration_text(run.duration), events=[describe(e) for e in events],
+            duration=duration_text(run.duration),
+            events=[describe(e, field_rows) for e in events],
             action=action, direction=direction, filter_query=query,
             action_choices=ACTIONS.choices, direction_choices=DIRECTIONS.choices,
             has_previous=has_previous, has_next=has_next,

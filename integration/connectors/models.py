@@ -80,6 +80,10 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(_("gestart"), null=True, blank=True)
     finished_at = models.DateTimeField(_("klaar"), null=True, blank=True)
     message = models.TextField(_("melding"), blank=True)
+    #: The message as codes with parameters, translated when shown (outcomes.py).
+    message_parts = models.JSONField(_("melding (codes)"), default=list, blank=True)
+    #: The technical cause, for support (redacted: never the access code); shown folded.
+    detail = models.TextField(_("technische details"), blank=True)
     # What the progress page shows while the run is under way.
     phase = models.CharField(_("fase"), max_length=100, blank=True)
     processed = models.PositiveIntegerField(_("verwerkt"), default=0)
@@ -116,6 +120,13 @@ class SyncRun(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language (outcomes.py)."""
+        from .outcomes import shown
+
+        return shown(self.message, self.message_parts)
+
     def count(self, direction: str, action: str, n: int = 1) -> None:
         per_direction = self.counts.setdefault(direction, {})
         per_direction[action] = per_direction.get(action, 0) + n
@@ -145,10 +156,15 @@ class SyncEvent(models.Model):
     relation = models.ForeignKey("crm.Relation", verbose_name=_("relatie"), null=True,
                                  blank=True, on_delete=models.SET_NULL, related_name="+")
     df_id = models.CharField(_("id in DigitaleFactuur"), max_length=40, blank=True)
+    #: The relation's or klant's name when the event was made (the relation may be gone, or
+    #: never made: a skipped klant).
+    name = models.CharField(_("naam"), max_length=200, blank=True)
     number = models.CharField(_("relatienummer"), max_length=40, blank=True)
     kind = models.CharField(_("soort"), max_length=8, choices=LinkKind.choices, blank=True)
     action = models.CharField(_("actie"), max_length=12, choices=Action.choices)
     message = models.TextField(_("melding"), blank=True)
+    #: The technical cause of a failure, for support (redacted); shown folded.
+    detail = models.TextField(_("technische details"), blank=True)
     #: {field: [old, new]}: what the write changed (or would change, in a dry run).
     diff = models.JSONField(_("wijzigingen"), default=dict, blank=True)
     #: For a conflict: {field: value} on the side that lost (PerfectView wins).
@@ -166,6 +182,13 @@ class SyncEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.number or self.df_id}: {self.action}"
+
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language where it is a known message as a whole."""
+        from .outcomes import shown
+
+        return shown(self.message)
 
 
 class RunLock(models.Model):

@@ -48,6 +48,12 @@ class Connector:
     #: Dotted path of a function () -> (level, line): the tile's health in one line and a
     #: colour; level is "ok", "off", "warning" or "failed".
     health_check: str | None = None
+    #: Dotted path of a function (event) -> list of field rows of a `SyncEvent`'s diff, each
+    #: named in the administrator's words ({field, other, old, new} or {field, other, lost,
+    #: won}); None: the log shows the diff's keys as they are.
+    field_rows: str | None = None
+    #: URL name of the page that lists the connector's linked fields (linked from every diff).
+    fields_url_name: str | None = None
 
     @property
     def available(self) -> bool:
@@ -76,7 +82,9 @@ CONNECTORS: tuple[Connector, ...] = (
         active_check="integration.digitalefactuur.state.is_active",
         right=DIGITALE_FACTUUR,
         run_actions="integration.digitalefactuur.runs.run_actions",
-        health_check="integration.digitalefactuur.health.tile"),
+        health_check="integration.digitalefactuur.health.tile",
+        field_rows="integration.digitalefactuur.fields.diff_rows",
+        fields_url_name="digitalefactuur:fields"),
     Connector("visma", "Visma eAccounting", _(
         "Koppeling met Visma eAccounting voor het synchroniseren van relaties, het boeken van "
         "facturen en verwerken van betalingen"), "V"),

@@ -1,9 +1,14 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 #: The pick list "relatietype" as PerfectView starts it; administrators edit it afterwards.
-DEFAULT_RELATION_TYPES = ["Klant", "Leverancier", "Prospect", "Suspect", "Te beoordelen"]
+#: Stored in Dutch; shown in the reader's language (`RelationType.__str__`), while a type an
+#: administrator adds shows as typed.
+DEFAULT_RELATION_TYPES = [gettext_noop("Klant"), gettext_noop("Leverancier"),
+                          gettext_noop("Prospect"), gettext_noop("Suspect"),
+                          gettext_noop("Te beoordelen")]
 
 
 def ensure_relation_types(sender=None, using="default", apps=None, **kwargs) -> None:

@@ -8,6 +8,7 @@ invoice, private); a country is an ISO 3166 code (django-countries).
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -26,7 +27,11 @@ class RelationType(models.Model):
         verbose_name_plural = _("relatietypen")
 
     def __str__(self) -> str:
-        return self.name
+        # The default types are translated on display; the ones an administrator adds are
+        # shown as typed (a name that happens to be a msgid of ours is one of the defaults).
+        from .apps import DEFAULT_RELATION_TYPES
+
+        return gettext(self.name) if self.name in DEFAULT_RELATION_TYPES else self.name
 
 
 class Relation(models.Model):

@@ -19,8 +19,8 @@ class DecryptionError(ValueError):
     """The stored ciphertext cannot be read with any of the configured keys."""
 
     message = _(
-        "De opgeslagen toegangscode kan niet worden gelezen: de sleutel waarmee hij is versleuteld "
-        "(FIELD_ENCRYPTION_KEY) is niet meer ingesteld. Vul de toegangscode opnieuw in."
+        "De opgeslagen toegangscode kan niet worden gelezen: de sleutel waarmee de server hem "
+        "heeft versleuteld, is gewijzigd. Vul de toegangscode opnieuw in en test de koppeling."
     )
 
     def __str__(self) -> str:

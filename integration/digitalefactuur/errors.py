@@ -60,15 +60,27 @@ class DigitaleFactuurError(Exception):
 
     @property
     def message(self) -> str:
-        return str(self._message if self._message is not None else self.default_message)
+        return str(self.lazy_message)
+
+    @property
+    def lazy_message(self):
+        """The message not yet translated (a gettext_lazy), for storing it as a code."""
+        return self._message if self._message is not None else self.default_message
 
     def __str__(self) -> str:
-        text = self.message
+        # The administrator's message only; the technical part is `technical_detail`, shown
+        # folded on the screens and written to the server log, never inside the message.
+        return self.message
+
+    @property
+    def technical_detail(self) -> str:
+        """For support: the error's kind, its code and the server's (scrubbed) text."""
+        parts = [type(self).__name__]
         if self.code is not None:
-            text = f"{text} [{self.code}]"
+            parts.append(f"code {self.code}")
         if self.detail:
-            text = f"{text} ({self.detail})"
-        return text
+            parts.append(self.detail)
+        return " · ".join(parts)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, url={self.url!r})"
@@ -120,7 +132,10 @@ class InvalidField(DigitaleFactuurError):
     def __init__(self, message: str | None = None, *, field: str | None = None, **kwargs):
         self.field = field
         if message is None and field:
-            message = str(self.field_message) % {"field": field}
+            from .mapping import DF_FIELDS  # the field as DigitaleFactuur's screen names it
+
+            label = DF_FIELDS[field][2] if field in DF_FIELDS else field
+            message = str(self.field_message) % {"field": label}
         super().__init__(message, **kwargs)
 
     @staticmethod
@@ -139,7 +154,7 @@ class RateLimited(DigitaleFactuurError):
     action = "retry"
     default_message = _(
         "DigitaleFactuur ontvangt te veel verzoeken. De koppeling probeert het later opnieuw; "
-        "u hoeft niets te doen."
+        "je hoeft niets te doen."
     )
 
     def __init__(self, message: str | None = None, *, retry_after: float | None = None,
@@ -164,7 +179,7 @@ class Timeout(ServiceUnavailable):
     action = "retry"
     default_message = _(
         "DigitaleFactuur antwoordde niet op tijd. De koppeling probeert het later opnieuw; "
-        "u hoeft niets te doen."
+        "je hoeft niets te doen."
     )
 
 
@@ -185,9 +200,9 @@ class Redirected(ProtocolError):
 
     default_message = _(
         "DigitaleFactuur stuurde de koppeling door naar een ander adres. DigitaleFactuur doet "
-        "dat niet, dus waarschijnlijk is het adres van DigitaleFactuur "
-        "(DIGITALEFACTUUR_BASE_URL) onjuist. De doorverwijzing is niet gevolgd en de "
-        "synchronisatie is gestopt; controleer het adres."
+        "dat niet, dus waarschijnlijk is het adres van DigitaleFactuur in de instellingen van "
+        "de server onjuist. De doorverwijzing is niet gevolgd en de synchronisatie is gestopt; "
+        "geef de technische details hieronder door aan je leverancier."
     )
 
 

@@ -194,7 +194,7 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
         crm_fingerprint = export.fingerprint
     number = getattr(relation, NUMBER_FIELD[kind]).strip()
     event = SyncEvent(run=ctx.run, direction=EXPORT, relation=relation, number=number,
-                      kind=kind, df_id=link.df_id if link else "")
+                      kind=kind, df_id=link.df_id if link else "", name=relation.display_name)
     pending = _Pending(relation, kind, link, export, crm_fingerprint, number, event,
                        list(export.warnings))
     try:
@@ -293,6 +293,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: lis
         return
     if outcome is not None and outcome[0] == "error":
         error = outcome[1]
+        event.detail = error.technical_detail
         _failed(ctx, writes, event, str(error))
         ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
         return

@@ -165,6 +165,7 @@ def _event(ctx, decision: Decision, action: str, message: str | None = None) -> 
     return SyncEvent(run=ctx.run, direction=IMPORT,
                      relation=decision.relation, df_id=decision.klant.id,
                      number=decision.number, kind=decision.kind or "", action=action,
+                     name=decision.klant.naam.strip()[:200],
                      message=decision.message if message is None else message,
                      diff=decision.diff, losing_values=decision.losing_values)
 

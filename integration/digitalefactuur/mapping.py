@@ -28,6 +28,7 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
@@ -167,51 +168,208 @@ POSTCODE = _checked(lambda v: v.strip().upper(), validation.normalise_postcode, 
                     _country_of)
 
 
+#: DigitaleFactuur's screen (the manual's section C, its callouts [1]..[11]): element ->
+#: (callout, group, label). The label is what the log and the preview call the field on the
+#: DigitaleFactuur side; the page "Gekoppelde velden" shows all three.
+DF_FIELDS = {
+    "naam": ("1", gettext_lazy("Klantgegevens"), gettext_lazy("Naam / Bedrijf")),
+    "adres": ("2", gettext_lazy("Klantgegevens"), gettext_lazy("Adres")),
+    "postcode": ("3", gettext_lazy("Klantgegevens"), gettext_lazy("Postcode")),
+    "plaats": ("4", gettext_lazy("Klantgegevens"), gettext_lazy("Plaats")),
+    "land": ("5", gettext_lazy("Klantgegevens"), gettext_lazy("Land")),
+    "faxnummer": ("6", gettext_lazy("Klantgegevens"), gettext_lazy("Faxnummer")),
+    "relatienummer": ("7", gettext_lazy("Klantgegevens"),
+                      gettext_lazy("Relatienummer/Klantnummer")),
+    "iban": ("8", gettext_lazy("Financiële gegevens"), gettext_lazy("IBAN")),
+    "bic": ("9", gettext_lazy("Financiële gegevens"), gettext_lazy("BIC")),
+    "kvk_nummer": ("10", gettext_lazy("Financiële gegevens"), gettext_lazy("KVK nummer")),
+    "btw_nummer": ("11", gettext_lazy("Financiële gegevens"), gettext_lazy("BTW nummer")),
+    "type": ("", gettext_lazy("Klantgegevens"), gettext_lazy("Crediteur of debiteur")),
+}
+
+
+# --- a person's name ---------------------------------------------------------------------------
+# DigitaleFactuur has one "Naam / Bedrijf"; PerfectView keeps a person's voornaam, tussenvoegsel
+# and achternaam apart. An invoice is headed with the whole name as on a letter ("Pieter van der
+# Meer"), so the export joins the three and the import splits the name back. The split is only
+# used when joining its parts gives back exactly what was typed; any other shape goes whole into
+# Achternaam. Both ways are therefore lossless, and a name that round-trips stays as typed; an
+# import leaves the parts alone when they already make up the name it brings.
+
+PERSON_NAME_FIELDS = ("first_name", "surname_prefix", "surname")
+#: Dutch (and a few French, German, Italian, Portuguese, Arabic) tussenvoegsels, lower case;
+#: several may follow each other ("van der", "van den", "in 't"). Words that are also first
+#: names ("Ben", "Al") are left out: a wrong split would name the person wrongly.
+TUSSENVOEGSELS = frozenset({
+    "van", "de", "der", "den", "het", "'t", "te", "ter", "ten", "in", "op", "aan", "bij",
+    "uit", "'s", "d'", "du", "la", "le", "da", "dos", "di", "del", "von", "zu", "vom", "zum",
+    "el",
+})
+
+
+def person_name(first_name: str, prefix: str, surname: str) -> str:
+    """The name as it heads a letter: voornaam, tussenvoegsel, achternaam."""
+    return " ".join(part.strip() for part in (first_name, prefix, surname) if part.strip())
+
+
+def split_person_name(name: str) -> tuple[str, str, str]:
+    """(voornaam, tussenvoegsel, achternaam) of a whole name; unknown shapes go whole into
+    Achternaam.
+
+    Known shapes, words separated by one space: "Voornaam(en) tussenvoegsel(s) Achternaam",
+    "tussenvoegsel(s) Achternaam" and "Voornaam Achternaam". Three or more words without a
+    tussenvoegsel ("Jan Willem Bakker", "María García López") say nothing certain: whole.
+    """
+    name = name.strip()
+    words = name.split(" ")
+    if len(words) < 2 or "" in words or "," in name:
+        return "", "", name
+    start = next((i for i, word in enumerate(words) if word.lower() in TUSSENVOEGSELS), None)
+    if start is None:
+        return (words[0], "", words[1]) if len(words) == 2 else ("", "", name)
+    end = start
+    while end < len(words) and words[end].lower() in TUSSENVOEGSELS:
+        end += 1
+    if end == len(words):  # nothing but tussenvoegsels after the first one: no achternaam
+        return "", "", name
+    return " ".join(words[:start]), " ".join(words[start:end]), " ".join(words[end:])
+
+
+#: A person's "naam": compared as text; `apply_klant` writes it into the three name fields.
+PERSON_NAME = Converter(_strip, _as_is)
+
+
 @dataclass(frozen=True)
 class Row:
     relation_field: str
     element: str
     converter: Converter = TEXT
     direction: Literal["both", "import"] = "both"
+    #: The PerfectView field as the manual's section C names it (tab – group – field).
+    label: object = ""
+
+    @property
+    def df_label(self):
+        """The DigitaleFactuur field as the manual's section C names it."""
+        return DF_FIELDS[self.element][2]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The relation fields this row reads and writes (a person's name: three)."""
+        return PERSON_NAME_FIELDS if self.converter is PERSON_NAME else (self.relation_field,)
 
 
-# shared/mapping.md, "Relation is an organisation", row by row.
+# shared/mapping.md, "Relation is an organisation", row by row; each row with the PerfectView
+# field's name in the manual's section C (its DigitaleFactuur name: `DF_FIELDS`).
 ORGANISATION_TABLE: tuple[Row, ...] = (
-    Row("organisation_name", "naam"),                      # Gegevens - Organisatienaam
-    Row("invoice_street", "adres"),                        # Financieel - Factuur - Straat
-    Row("invoice_postcode", "postcode", POSTCODE),         # Financieel - Factuur - Postcode
-    Row("invoice_city", "plaats"),                         # Financieel - Factuur - Plaats
-    Row("invoice_country", "land", COUNTRY),               # Financieel - Factuur - Land
-    Row("postal_street", "adres", TEXT, "import"),         # Communicatie - Post - Straat
-    Row("postal_postcode", "postcode", POSTCODE, "import"),  # Communicatie - Post - Postcode
-    Row("postal_city", "plaats", TEXT, "import"),          # Communicatie - Post - Plaats
-    Row("postal_country", "land", COUNTRY, "import"),      # Communicatie - Post - Land
-    Row("fax", "faxnummer"),                               # Communicatie - Fax
+    Row("organisation_name", "naam", label=gettext_lazy("Gegevens – Organisatienaam")),
+    Row("invoice_street", "adres", label=gettext_lazy("Financieel – Factuur – Straat")),
+    Row("invoice_postcode", "postcode", POSTCODE,
+        label=gettext_lazy("Financieel – Factuur – Postcode")),
+    Row("invoice_city", "plaats", label=gettext_lazy("Financieel – Factuur – Plaats")),
+    Row("invoice_country", "land", COUNTRY, label=gettext_lazy("Financieel – Factuur – Land")),
+    Row("postal_street", "adres", TEXT, "import",
+        label=gettext_lazy("Communicatie – Post – Straat")),
+    Row("postal_postcode", "postcode", POSTCODE, "import",
+        label=gettext_lazy("Communicatie – Post – Postcode")),
+    Row("postal_city", "plaats", TEXT, "import",
+        label=gettext_lazy("Communicatie – Post – Plaats")),
+    Row("postal_country", "land", COUNTRY, "import",
+        label=gettext_lazy("Communicatie – Post – Land")),
+    Row("fax", "faxnummer", label=gettext_lazy("Communicatie – Fax")),
     # Financieel - Administratie - Debiteurnummer / Crediteurnummer: see `number_row`.
-    Row("iban", "iban", IBAN),                             # Financieel - Bank - IBAN
-    Row("bic", "bic", BIC),                                # Financieel - Bank - BIC
-    Row("coc_number", "kvk_nummer"),                       # Overige - Identificatie - Nummer
-    Row("vat_number", "btw_nummer", VAT),                  # Financieel - Administratie - BTW
+    Row("iban", "iban", IBAN, label=gettext_lazy("Financieel – Bank – IBAN")),
+    Row("bic", "bic", BIC, label=gettext_lazy("Financieel – Bank – BIC")),
+    Row("coc_number", "kvk_nummer", label=gettext_lazy("Overige – Identificatie – Nummer")),
+    Row("vat_number", "btw_nummer", VAT,
+        label=gettext_lazy("Financieel – Administratie – BTW nummer")),
 )
 
 # shared/mapping.md, "Relation is a person" (the seed's table ends after BIC: no KvK, no BTW).
+# The manual maps Gegevens – Achternaam to Naam / Bedrijf; we send the whole name as it heads
+# a letter (`PERSON_NAME` above; README, "Gekoppelde velden").
 PERSON_TABLE: tuple[Row, ...] = (
-    Row("surname", "naam"),                                # Gegevens - Achternaam
-    Row("private_street", "adres"),                        # Privé adres - Straat
-    Row("private_postcode", "postcode", POSTCODE),         # Privé adres - Postcode
-    Row("private_city", "plaats"),                         # Privé adres - Plaats
-    Row("private_country", "land", COUNTRY),               # Privé adres - Land
-    Row("private_fax", "faxnummer"),                       # Privé adres - Fax
-    Row("iban", "iban", IBAN),                             # Financieel - Bank - IBAN
-    Row("bic", "bic", BIC),                                # Financieel - Bank - BIC
+    Row("surname", "naam", PERSON_NAME,
+        label=gettext_lazy("Gegevens – Voornaam, Tussenvoegsel en Achternaam")),
+    Row("private_street", "adres", label=gettext_lazy("Privé adres – Straat")),
+    Row("private_postcode", "postcode", POSTCODE, label=gettext_lazy("Privé adres – Postcode")),
+    Row("private_city", "plaats", label=gettext_lazy("Privé adres – Plaats")),
+    Row("private_country", "land", COUNTRY, label=gettext_lazy("Privé adres – Land")),
+    Row("private_fax", "faxnummer", label=gettext_lazy("Privé adres – Fax")),
+    Row("iban", "iban", IBAN, label=gettext_lazy("Financieel – Bank – IBAN")),
+    Row("bic", "bic", BIC, label=gettext_lazy("Financieel – Bank – BIC")),
 )
 
 TABLES = {Relation.Kind.ORGANISATION: ORGANISATION_TABLE, Relation.Kind.PERSON: PERSON_TABLE}
 
 
+NUMBER_LABEL = {
+    DEBTOR: gettext_lazy("Financieel – Administratie – Debiteurnummer"),
+    CREDITOR: gettext_lazy("Financieel – Administratie – Crediteurnummer"),
+}
+#: A person's name fields one by one (the import's changes name each field it wrote).
+PERSON_NAME_LABELS = {
+    "first_name": gettext_lazy("Gegevens – Voornaam"),
+    "surname_prefix": gettext_lazy("Gegevens – Tussenvoegsel"),
+    "surname": gettext_lazy("Gegevens – Achternaam"),
+}
+
+
 def number_row(kind: LinkKind) -> Row:
     """Debiteurnummer for a debtor, Crediteurnummer for a creditor: both are `relatienummer`."""
-    return Row(NUMBER_FIELD[kind], "relatienummer")
+    return Row(NUMBER_FIELD[kind], "relatienummer", label=NUMBER_LABEL[kind])
+
+
+# --- labels: the log, the preview and the conflicts name fields as the manual does -----------
+
+def _label_lookups() -> tuple[dict, dict]:
+    """{relation field: (label, element)} and {(relation kind, element): label}, from the
+    tables: the one source of the names."""
+    by_field: dict = {}
+    by_element: dict = {}
+    for relation_kind, table in TABLES.items():
+        for row in (*table, *(number_row(kind) for kind in NUMBER_FIELD)):
+            if row.converter is not PERSON_NAME:
+                by_field.setdefault(row.relation_field, (row.label, row.element))
+            if row.direction == "both":
+                by_element.setdefault((relation_kind, row.element), row.label)
+    for name, label in PERSON_NAME_LABELS.items():
+        by_field[name] = (label, "naam")
+    by_element[(Relation.Kind.ORGANISATION, "relatienummer")] = by_element[
+        (Relation.Kind.PERSON, "relatienummer")] = gettext_lazy(
+        "Financieel – Administratie – Debiteurnummer of Crediteurnummer")
+    return by_field, by_element
+
+
+_LABELS = _label_lookups()
+
+
+def field_labels(key: str, *, side: Literal["crm", "df"], relation_kind: str = "") -> tuple:
+    """(this side's label, the other side's label) of a diff key, as the manual names them.
+
+    `side` says what the key is: a relation field ("crm": what an import wrote) or a klant
+    element ("df": what an export sent, and every conflict). The other side's label is ""
+    when it is not known (an element of a relation that no longer exists). An unknown key is
+    shown as it is.
+    """
+    by_field, by_element = _LABELS
+    if side == "crm":
+        label, element = by_field.get(key, (key, ""))
+        return label, (DF_FIELDS[element][2] if element in DF_FIELDS else "")
+    own = DF_FIELDS[key][2] if key in DF_FIELDS else key
+    return own, by_element.get((relation_kind, key), "")
+
+
+#: Diff keys that hold a country: an ISO code (relation fields) or a name (the element).
+COUNTRY_KEYS = frozenset({"land", "invoice_country", "postal_country", "private_country",
+                          "visiting_country"})
+
+
+def country_display(value: str) -> str:
+    """A country (ISO code, Dutch or English name) by its name in the reader's language; an
+    unknown value as it is."""
+    code = _country_code(value or "")
+    return str(countries.name(code)) if code else value
 
 
 @functools.cache
@@ -288,7 +446,7 @@ def fingerprint(klant: DfKlant, relation_kind: str) -> str:
 
 #: Part of every raw hash: bump it when a mapping rule changes, so links stored under the old
 #: rules fall back to the full comparison instead of trusting a hash of unmapped values.
-RAW_HASH_VERSION = "2"
+RAW_HASH_VERSION = "3"
 
 
 def _raw_digest(values) -> str:
@@ -328,8 +486,8 @@ def stored_value(relation: Relation, field_name: str) -> str:
 def raw_relation_hash(relation: Relation, kind: LinkKind) -> str:
     """A cheap digest of every relation field `to_klant` reads for this kind, unmapped."""
     table = TABLES[relation.kind]
-    values = (stored_value(relation, row.relation_field) for row in table
-              if row.direction == "both")
+    values = (stored_value(relation, name) for row in table if row.direction == "both"
+              for name in row.fields)
     return _raw_digest((RAW_HASH_VERSION, str(relation.kind), kind,
                         getattr(relation, NUMBER_FIELD[kind]), *values))
 
@@ -350,7 +508,10 @@ def _export_klant(relation: Relation, kind: LinkKind, klant_id: str) -> DfKlant:
     values = {"relatienummer": stored_value(relation, NUMBER_FIELD[kind]).strip(),
               "type": KLANT_TYPE[kind]}
     for row in TABLES[relation.kind]:
-        if row.direction == "both":
+        if row.converter is PERSON_NAME:
+            values[row.element] = person_name(*(stored_value(relation, name)
+                                                for name in PERSON_NAME_FIELDS))
+        elif row.direction == "both":
             values[row.element] = stored_value(relation, row.relation_field)
     # The CRM stores an ISO code; DigitaleFactuur shows the Dutch name.
     if "land" in values:
@@ -406,6 +567,9 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
     result = Import()
     rows = (*TABLES[relation.kind], number_row(kind))
     for row in rows:
+        if row.converter is PERSON_NAME:
+            _apply_person_name(relation, getattr(klant, row.element), result)
+            continue
         new, warning = row.converter.to_crm(getattr(klant, row.element), klant)
         if row.element == "relatienummer" and not validation.is_ascii_number(new):
             result.errors.append(
@@ -417,7 +581,7 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
         max_length = _max_length(row.relation_field)
         if max_length and len(new) > max_length:
             error = _("%(element)s is langer dan %(max)s tekens (%(length)s); pas het aan in "
-                      "DigitaleFactuur.") % {"element": row.element, "max": max_length,
+                      "DigitaleFactuur.") % {"element": row.df_label, "max": max_length,
                                               "length": len(new)}
             # One element may fill two fields (the invoice and the postal city): said once.
             if error not in result.errors:
@@ -428,6 +592,29 @@ def apply_klant(relation: Relation, klant: DfKlant, kind: LinkKind) -> Import:
             result.changes[row.relation_field] = (old, new)
             setattr(relation, row.relation_field, new)
     return result
+
+
+def _apply_person_name(relation: Relation, name: str, result: Import) -> None:
+    """A person's name into voornaam, tussenvoegsel and achternaam: left as they are when they
+    already make up this name (a name that round-trips keeps the parts as typed), otherwise
+    split (`split_person_name`)."""
+    name = name.strip()
+    current = tuple(stored_value(relation, field_name) for field_name in PERSON_NAME_FIELDS)
+    if person_name(*current) == name:
+        return
+    parts = split_person_name(name)
+    for field_name, new in zip(PERSON_NAME_FIELDS, parts, strict=True):
+        max_length = _max_length(field_name)
+        if max_length and len(new) > max_length:
+            result.errors.append(
+                _("%(element)s is langer dan %(max)s tekens (%(length)s); pas het aan in "
+                  "DigitaleFactuur.") % {"element": DF_FIELDS["naam"][2], "max": max_length,
+                                          "length": len(new)})
+            return
+    for field_name, old, new in zip(PERSON_NAME_FIELDS, current, parts, strict=True):
+        if old != new:
+            result.changes[field_name] = (old, new)
+            setattr(relation, field_name, new)
 
 
 def klant_diff(old: DfKlant, new: DfKlant, relation_kind: str) -> dict[str, tuple[str, str]]:

@@ -88,6 +88,10 @@ class DigitaleFactuurSettings(models.Model):
     #: (client.ApiReading): shown to the administrator and support; nothing depends on it.
     api_reading = models.JSONField(_("werkwijze van DigitaleFactuur"), default=dict,
                                    blank=True, editable=False)
+    #: The outcome as codes with parameters and its technical cause, for showing it in the
+    #: reader's language: {"parts": [{"code", "params"}], "detail": "..."} (connectors.outcomes).
+    last_test_outcome = models.JSONField(_("uitkomst laatste test (codes)"), default=dict,
+                                         blank=True)
 
     debtors_enabled = models.BooleanField(_("debiteuren aanmaken en bijwerken in PerfectView"),
                                           default=False)
@@ -235,7 +239,8 @@ class DigitaleFactuurSettings(models.Model):
         return str(_("Het Account-id of de toegangscode is gewijzigd sinds de laatste geslaagde "
                      "test. Test de koppeling opnieuw; daarna kun je deze opties weer kiezen."))
 
-    def record_test(self, ok: bool, message: str, at, *, lock: bool = False) -> None:
+    def record_test(self, ok: bool, message: str, at, *, lock: bool = False,
+                    parts=(), detail: str = "") -> None:
         """Remember a test's outcome; a success unlocks the options for these credentials.
 
         `lock=True` makes a failure lock them again. "Koppeling testen" never asks for that
@@ -245,10 +250,23 @@ class DigitaleFactuurSettings(models.Model):
         self.last_test_at = at
         self.last_test_ok = ok
         self.last_test_message = message
+        self.last_test_outcome = {"parts": list(parts), "detail": detail}
         if ok:
             self.tested_fingerprint = self.credentials_fingerprint()
         elif lock:
             self.tested_fingerprint = ""
+
+    @property
+    def last_test_shown(self) -> str:
+        """The last test's message in the reader's language."""
+        from integration.connectors.outcomes import dutch, shown
+
+        parts = (self.last_test_outcome or {}).get("parts") or []
+        return shown(dutch(parts) if parts else self.last_test_message, parts)
+
+    @property
+    def last_test_detail(self) -> str:
+        return (self.last_test_outcome or {}).get("detail") or ""
 
     # --- the way out ---------------------------------------------------------------------------
 

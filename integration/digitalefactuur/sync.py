@@ -39,8 +39,9 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from integration.connectors import locks
+from integration.connectors import locks, outcomes
 from integration.connectors.models import SyncEvent, SyncRun
 
 from .errors import DigitaleFactuurError
@@ -171,6 +172,10 @@ def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
         run.started_at = run.finished_at
     if not run.dry_run:
         run.save()
+    elif run.pk:
+        # A preview's record is written by runs.save_preview, which knows only the old fields.
+        SyncRun.objects.filter(pk=run.pk).update(message_parts=run.message_parts,
+                                                 detail=run.detail)
     return run
 
 
@@ -249,25 +254,53 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
                 importer.run_import(ctx)
             if df.push_enabled:
                 exporter.run_export(ctx)
-    except RunFailed as failure:
-        return Status.FAILED, str(failure)
+    except RunFailed:
+        # Records failed in a row because DigitaleFactuur could not be reached; the last
+        # one's technical cause is kept for support (its event holds it too).
+        last = (ctx.preview if ctx is not None and dry_run else
+                SyncEvent.objects.filter(run=sync_run, action=SyncEvent.Action.ERROR)
+                .order_by("-pk")[:1])
+        return _outcome(sync_run, Status.FAILED, [outcomes.part(
+            UNREACHABLE_IN_A_ROW, count=MAX_UNAVAILABLE_IN_A_ROW)],
+            next((e.detail for e in reversed(list(last)) if e.detail), ""))
     except DigitaleFactuurError as error:
         # A halt (credentials refused, an untrustworthy answer), or a page that could not be
         # read even after the client's retries: nothing more can be done in this run.
-        return Status.FAILED, str(error)
+        logger.warning("DigitaleFactuur sync run %s stopped: %s", sync_run.pk,
+                       error.technical_detail)
+        return _outcome(sync_run, Status.FAILED, [outcomes.part(error.lazy_message)],
+                        error.technical_detail)
     except locks.LockLost:
         raise
-    except Exception:
+    except Exception as failure:
         # Our own bug must still end the run record, or it would stay "bezig" for ever.
         logger.exception("DigitaleFactuur sync run %s failed unexpectedly", sync_run.pk)
-        return Status.FAILED, _("De synchronisatie is gestopt door een onverwachte fout; de "
-                                "beheerder kan de details in het serverlog vinden.")
-    notes = " ".join(ctx.notes)
+        return _outcome(sync_run, Status.FAILED, [outcomes.part(UNEXPECTED)],
+                        type(failure).__name__)
+    notes = [outcomes.part(note) for note in ctx.notes]
     if ctx.errors:
-        message = _("%(count)d record(s) konden niet worden gesynchroniseerd; zie de "
-                    "gebeurtenissen.") % {"count": ctx.errors}
-        return Status.WITH_ERRORS, f"{message} {notes}".strip()
-    return Status.SUCCEEDED, notes
+        return _outcome(sync_run, Status.WITH_ERRORS,
+                        [outcomes.part(RECORDS_FAILED, count=ctx.errors), *notes])
+    return _outcome(sync_run, Status.SUCCEEDED, notes)
+
+
+#: The run's final messages (stored as codes with parameters, translated when shown).
+UNREACHABLE_IN_A_ROW = gettext_lazy(
+    "DigitaleFactuur is niet bereikbaar: %(count)d records achter elkaar zijn mislukt. De "
+    "synchronisatie is gestopt; de volgende run probeert het opnieuw. Blijft dit gebeuren, "
+    "controleer dan of de server internet heeft en of DigitaleFactuur een storing meldt.")
+RECORDS_FAILED = gettext_lazy(
+    "%(count)d record(s) konden niet worden gesynchroniseerd; zie de gebeurtenissen voor wat "
+    "je per record kunt doen.")
+UNEXPECTED = gettext_lazy(
+    "De synchronisatie is gestopt door een onverwachte fout. Probeer het later opnieuw; "
+    "blijft dit gebeuren, geef de technische details hieronder door aan je leverancier.")
+
+
+def _outcome(sync_run, status: str, parts: list[dict], detail: str = "") -> tuple[str, str]:
+    """(status, the Dutch message) of `_phases`; the parts and the detail go on the run."""
+    sync_run.message_parts, sync_run.detail = parts, detail
+    return status, outcomes.dutch(parts)
 
 
 # --- "Koppeling uitvoeren" ---------------------------------------------------------------------

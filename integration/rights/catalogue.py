@@ -15,6 +15,7 @@ This module imports no models, so the migration can use it.
 from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 APP_LABEL = "rights"
 # The model whose content type owns the catalogue's permissions (see models.Right).
@@ -48,13 +49,16 @@ class Entry(NamedTuple):
 
 
 # An activity right comes in four actions, each its own block.
-ACTIONS = [("view", "zien"), ("add", "aanmaken"), ("change", "wijzigen"),
-           ("delete", "verwijderen")]
-ACTIVITIES = [("appointments", "Afspraken"), ("tasks", "Taken"), ("emails", "E-mails"),
-              ("phone_calls", "Telefoonnotities"), ("notes", "Notities"),
-              ("documents", "Documenten")]
+# Labels and sections are stored in Dutch (`Right`) and translated when shown (gettext_noop
+# marks them for the catalogue); names of products are not translated.
+ACTIONS = [("view", gettext_noop("zien")), ("add", gettext_noop("aanmaken")),
+           ("change", gettext_noop("wijzigen")), ("delete", gettext_noop("verwijderen"))]
+ACTIVITIES = [("appointments", gettext_noop("Afspraken")), ("tasks", gettext_noop("Taken")),
+              ("emails", gettext_noop("E-mails")),
+              ("phone_calls", gettext_noop("Telefoonnotities")),
+              ("notes", gettext_noop("Notities")), ("documents", gettext_noop("Documenten"))]
 
-FINANCIAL_CONNECTORS = "Koppelingen - Financieel"
+FINANCIAL_CONNECTORS = gettext_noop("Koppelingen - Financieel")
 
 
 def _entries() -> tuple[Entry, ...]:
@@ -66,37 +70,38 @@ def _entries() -> tuple[Entry, ...]:
     entries += [
         # The manual's list, in its order; "Rechten" (who may change this page) belongs here
         # because the manual opens Rechten from Applicatie instellingen.
-        Entry("application_settings", "", "excluded_domains", "Uitgezonderde domeinen"),
-        Entry("application_settings", "", "response_texts", "Response teksten"),
-        Entry("application_settings", "", "connectors", "Koppelingen"),
-        Entry("application_settings", "", "document_storage", "Documenten opslag"),
-        Entry("application_settings", "", "kvk_connector", "KvK koppeling"),
-        Entry("application_settings", "", "imports", "Importeren"),
-        Entry("application_settings", "", "telephony", "Telefonie"),
-        Entry("application_settings", "", "web_forms", "Webformulieren"),
+        Entry("application_settings", "", "excluded_domains",
+              gettext_noop("Uitgezonderde domeinen")),
+        Entry("application_settings", "", "response_texts", gettext_noop("Response teksten")),
+        Entry("application_settings", "", "connectors", gettext_noop("Koppelingen")),
+        Entry("application_settings", "", "document_storage", gettext_noop("Documenten opslag")),
+        Entry("application_settings", "", "kvk_connector", gettext_noop("KvK koppeling")),
+        Entry("application_settings", "", "imports", gettext_noop("Importeren")),
+        Entry("application_settings", "", "telephony", gettext_noop("Telefonie")),
+        Entry("application_settings", "", "web_forms", gettext_noop("Webformulieren")),
         # The manual's Instellingen list names Gebruikers next to Rechten.
-        Entry("application_settings", "", "manage_users", "Gebruikers"),
-        Entry("application_settings", "", "manage_rights", "Rechten"),
+        Entry("application_settings", "", "manage_users", gettext_noop("Gebruikers")),
+        Entry("application_settings", "", "manage_rights", gettext_noop("Rechten")),
         Entry("application_settings", FINANCIAL_CONNECTORS, "digitalefactuur", "Digitale Factuur"),
         Entry("application_settings", FINANCIAL_CONNECTORS, "exact_online", "Exact Online"),
         Entry("application_settings", FINANCIAL_CONNECTORS, "moneybird", "MoneyBird"),
         Entry("application_settings", FINANCIAL_CONNECTORS, "twinfield", "TwinField"),
-        Entry("pick_lists", "", "pick_list_relation_types", "Relatietypen"),
-        Entry("pick_lists", "", "pick_list_activity_types", "Activiteitsoorten"),
-        Entry("pick_lists", "", "pick_list_branches", "Branches"),
-        Entry("other", "", "export", "Exporteren"),
-        Entry("other", "", "mailings", "Mailings versturen"),
-        Entry("other", "", "empty_trash", "Prullenbak legen"),
-        Entry("reports", "", "reports_view", "Rapporten zien"),
-        Entry("reports", "", "reports_manage", "Rapporten beheren"),
+        Entry("pick_lists", "", "pick_list_relation_types", gettext_noop("Relatietypen")),
+        Entry("pick_lists", "", "pick_list_activity_types", gettext_noop("Activiteitsoorten")),
+        Entry("pick_lists", "", "pick_list_branches", gettext_noop("Branches")),
+        Entry("other", "", "export", gettext_noop("Exporteren")),
+        Entry("other", "", "mailings", gettext_noop("Mailings versturen")),
+        Entry("other", "", "empty_trash", gettext_noop("Prullenbak legen")),
+        Entry("reports", "", "reports_view", gettext_noop("Rapporten zien")),
+        Entry("reports", "", "reports_manage", gettext_noop("Rapporten beheren")),
     ]
     entries += [
-        Entry("relations", "Relaties", f"relation_{action}", action_label)
-        for action, action_label in [*ACTIONS, ("merge", "samenvoegen")]
+        Entry("relations", gettext_noop("Relaties"), f"relation_{action}", action_label)
+        for action, action_label in [*ACTIONS, ("merge", gettext_noop("samenvoegen"))]
     ]
     entries += [
-        Entry("queues", "", "queues_view", "Wachtrijen zien"),
-        Entry("queues", "", "queues_manage", "Wachtrijen beheren"),
+        Entry("queues", "", "queues_view", gettext_noop("Wachtrijen zien")),
+        Entry("queues", "", "queues_manage", gettext_noop("Wachtrijen beheren")),
     ]
     return tuple(entries)
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalogue import CATEGORIES
@@ -50,8 +51,14 @@ class Right(models.Model):
 
     @property
     def title(self) -> str:
-        """The full name a user reads: "Koppelingen - Financieel › Digitale Factuur"."""
-        return f"{self.section} › {self.label}" if self.section else self.label
+        """The full name a user reads: "Koppelingen - Financieel › Digitale Factuur", in the
+        reader's language (stored in Dutch, see catalogue.py)."""
+        return (f"{gettext(self.section)} › {self.shown_label}" if self.section
+                else self.shown_label)
+
+    @property
+    def shown_label(self) -> str:
+        return gettext(self.label)
 
     @property
     def perm(self) -> str:

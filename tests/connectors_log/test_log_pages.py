@@ -75,18 +75,21 @@ def test_the_chart_is_inline_svg_with_no_outside_resource(configure, df_client):
     assert "1 run, 3 records gewijzigd, 2 fouten" in page
 
 
-def test_many_runs_are_summed_per_hour():
-    # given more runs than marks fit
+def test_runs_are_summed_per_day_as_bars_wide_enough_to_see():
+    # given a busy day of many runs and a quiet day of one, as at demo volume
     now = timezone.now()
-    rows = [(n, now - timedelta(minutes=n), {"export": {"bijgewerkt": 1}})
-            for n in range(chart.MAX_MARKS + 10)]
+    rows = [(n, now - timedelta(seconds=n), {"export": {"bijgewerkt": 1}}) for n in range(1, 51)]
+    rows.append((99, now - timedelta(days=3), {"import": {"aangemaakt": 1, "fout": 1}}))
 
     # when
     built = chart.build(rows, now=now)
 
-    # then
-    assert built.per_hour and len(built.marks) <= chart.DAYS * 24 + 1
-    assert built.total_changed == chart.MAX_MARKS + 10
+    # then there is a bar per day, each many pixels wide, with its own totals
+    assert len(built.marks) in (2, 3)  # the 50 runs may straddle midnight
+    assert all(mark.width >= 10 for mark in built.marks)
+    assert built.total_changed == 51 and built.total_failed == 1
+    quiet = next(mark for mark in built.marks if mark.run_id == 99)
+    assert quiet.changed_height >= chart.MIN_BAR and quiet.failed_height > 0
 
 
 def test_a_run_page_shows_outcome_counts_and_events_linked_to_relations(configure, df_client):
@@ -149,7 +152,7 @@ def test_an_open_run_shows_its_progress_and_refreshes_without_script(configure, 
     # then
     assert '<noscript><meta http-equiv="refresh"' in page and 'id="run-reload"' in page
     assert '<progress id="run-bar" max="120" value="30">' in page
-    assert "30 van 120 verwerkt" in page and "Bijwerken in DigitaleFactuur" in page
+    assert "30 van 120 relaties verwerkt" in page and "Bijwerken in DigitaleFactuur" in page
     assert progress["is_open"] and progress["percent"] == 25
     assert (progress["processed"], progress["total"], progress["status"]) == (30, 120, "bezig")
 

@@ -324,7 +324,7 @@ def test_a_retry_after_date_is_honoured_and_the_field_of_a_422_is_named(scripted
         list(client.iter_klanten())
     # then it waited about 30 s and the 422 names the field
     assert len(sleeper.slept) == 1 and 25 <= sleeper.slept[0] <= 31
-    assert caught.value.field == "btw_nummer" and "'btw_nummer'" in caught.value.message
+    assert caught.value.field == "btw_nummer" and "'BTW nummer'" in caught.value.message
 
 
 def test_a_server_that_ignores_the_page_ends_the_list_after_one_page(scripted):

@@ -50,7 +50,7 @@ def test_a_relation_with_both_numbers_is_two_klanten():
     assert (creditor.relatienummer, creditor.type) == ("2003", "crediteur")
 
 
-def test_a_person_exports_surname_private_address_and_no_kvk_or_btw():
+def test_a_person_exports_the_whole_name_private_address_and_no_kvk_or_btw():
     person = PersonFactory.build(first_name="Jan", surname_prefix="de", surname="Vries",
                                  private_street="Dorpsstraat 1", private_postcode="1234 AB",
                                  private_city="Amstelveen", private_country="BE",
@@ -59,7 +59,7 @@ def test_a_person_exports_surname_private_address_and_no_kvk_or_btw():
     export = mapping.to_klant(person, mapping.CREDITOR)
     klant = export.klant
     assert (klant.naam, klant.adres, klant.plaats, klant.land, klant.faxnummer) == (
-        "Vries", "Dorpsstraat 1", "Amstelveen", "België", "020-2")
+        "Jan de Vries", "Dorpsstraat 1", "Amstelveen", "België", "020-2")
     assert "kvk_nummer" not in export.elements and "btw_nummer" not in export.elements
 
 
@@ -85,7 +85,7 @@ def test_an_organisation_imports_the_address_into_postal_and_invoice_address():
 def test_a_person_imports_the_address_into_the_private_address_only():
     person = Relation(kind=Relation.Kind.PERSON)
     mapping.apply_klant(person, KLANT, mapping.CREDITOR)
-    assert person.surname == "Bakkerij De Korenaar B.V."
+    assert person.display_name == "Bakkerij De Korenaar B.V."
     assert (person.private_street, person.private_postcode, person.private_country) == (
         "Haagweg 4", "2311 AA", "NL")
     assert person.postal_street == "" and person.invoice_street == ""
@@ -190,7 +190,7 @@ def test_export_then_import_gives_back_every_mapped_field(kind, link, name, stre
     if kind == "organisation":
         values.update(organisation_name=name[:100], fax=fax, coc_number=coc, vat_number=vat)
     else:
-        values.update(surname=name[:100], private_fax=fax)
+        values.update(surname=name[:60], private_fax=fax)
     original = Relation(**values)
     # when it goes out and comes back into an empty relation of the same kind
     klant = mapping.to_klant(original, link).klant
@@ -200,5 +200,67 @@ def test_export_then_import_gives_back_every_mapped_field(kind, link, name, stre
     assert result.errors == []
     rows = [r for r in mapping.TABLES[kind] if r.direction == "both"] + [mapping.number_row(link)]
     for row in rows:
+        if row.converter is mapping.PERSON_NAME:  # split into its parts, the whole kept
+            assert returned.display_name == original.display_name
+            continue
         assert getattr(returned, row.relation_field) == getattr(original, row.relation_field), (
             row.relation_field)
+
+
+# --- a person's name: the whole name goes out, its parts come back -------------------------
+
+
+@pytest.mark.parametrize(("name", "parts"), [
+    ("Pieter van der Meer", ("Pieter", "van der", "Meer")),
+    ("Karin de Graaf", ("Karin", "de", "Graaf")),
+    ("Anna Maria van den Berg", ("Anna Maria", "van den", "Berg")),
+    ("Jan ter Horst", ("Jan", "ter", "Horst")),
+    ("Youssef el Amrani", ("Youssef", "el", "Amrani")),
+    ("van Dijk", ("", "van", "Dijk")),
+    ("Els Jansen", ("Els", "", "Jansen")),
+    ("J. de Vries-Bakker", ("J.", "de", "Vries-Bakker")),
+    # unknown shapes go whole into Achternaam
+    ("Madonna", ("", "", "Madonna")),
+    ("Jan Willem Bakker", ("", "", "Jan Willem Bakker")),
+    ("Vries, Jan de", ("", "", "Vries, Jan de")),
+    ("Karin  de Graaf", ("", "", "Karin  de Graaf")),
+    ("Pieter van", ("", "", "Pieter van")),
+])
+def test_an_imported_name_is_split_into_voornaam_tussenvoegsel_and_achternaam(name, parts):
+    # given a klant whose Naam / Bedrijf is a person's name
+    person = Relation(kind=Relation.Kind.PERSON)
+    # when it is imported as a person
+    result = mapping.apply_klant(person, DfKlant(naam=name, relatienummer="1001"), mapping.DEBTOR)
+    # then the parts are filled, and joining them gives back exactly what was typed
+    assert (person.first_name, person.surname_prefix, person.surname) == parts
+    assert result.errors == []
+    assert mapping.to_klant(person, mapping.DEBTOR).klant.naam == name.strip()
+
+
+def test_a_person_whose_parts_make_up_the_name_keeps_them_as_typed():
+    # given a person typed in PerfectView with a first name of two words and no tussenvoegsel
+    person = PersonFactory.build(first_name="Jan Willem", surname_prefix="", surname="Bakker",
+                                 debtor_number="1005")
+    klant = mapping.to_klant(person, mapping.DEBTOR).klant
+    # when the same name comes back from DigitaleFactuur (another field changed there)
+    result = mapping.apply_klant(person, replace(klant, plaats="Delft"), mapping.DEBTOR)
+    # then the name's parts stay as typed; only the city changed
+    assert (person.first_name, person.surname_prefix, person.surname) == (
+        "Jan Willem", "", "Bakker")
+    assert set(result.changes) == {"private_city"}
+
+
+def test_the_log_names_fields_as_the_manual_in_both_directions():
+    # given the declared tables
+    # when diff keys of both sides are named
+    # then they read as the manual's section C, with the other side beside them
+    assert mapping.field_labels("invoice_street", side="crm") == (
+        "Financieel – Factuur – Straat", "Adres")
+    assert mapping.field_labels("adres", side="df", relation_kind="person") == (
+        "Adres", "Privé adres – Straat")
+    assert mapping.field_labels("debtor_number", side="crm") == (
+        "Financieel – Administratie – Debiteurnummer", "Relatienummer/Klantnummer")
+    assert mapping.field_labels("kvk_nummer", side="df", relation_kind="organisation") == (
+        "KVK nummer", "Overige – Identificatie – Nummer")
+    assert mapping.field_labels("surname_prefix", side="crm")[0] == "Gegevens – Tussenvoegsel"
+    assert mapping.country_display("NL") == "Nederland"

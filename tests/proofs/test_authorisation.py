@@ -71,6 +71,8 @@ ROUTES: dict[str, Rule] = {
     "admin/koppelingen/digitalefactuur/": Rule("right", DIGITALE_FACTUUR),
     "admin/koppelingen/digitalefactuur/api-gegevens/": Rule("right", DIGITALE_FACTUUR,
                                                            csrf=False),
+    "admin/koppelingen/digitalefactuur/gekoppelde-velden/": Rule("right", DIGITALE_FACTUUR,
+                                                                 csrf=False),
     "admin/koppelingen/digitalefactuur/uitvoeren/": Rule("right", DIGITALE_FACTUUR,
                                                         post_only=True),
     "admin/koppelingen/digitalefactuur/voorbeeld/": Rule("right", DIGITALE_FACTUUR,

@@ -151,7 +151,7 @@ def test_a_redirect_with_an_endless_body_is_refused_without_reading_the_body(
 
     # then the run stopped on the redirect, says the address may be wrong, and read no body
     assert run.status == SyncRun.Status.FAILED, run.message
-    assert "ander adres" in run.message and "DIGITALEFACTUUR_BASE_URL" in run.message
+    assert "ander adres" in run.message and "DIGITALEFACTUUR_BASE_URL" not in run.message
     assert "onverwachte fout" not in run.message
     assert memory.growth < 50 * 1024 * 1024, memory.growth
     assert not Relation.objects.exists()

@@ -47,8 +47,8 @@ def test_an_organisation_goes_out_with_only_its_invoice_address(configure, df_sa
     assert event.diff["naam"] == ["", "Smederij Het Aambeeld"]
 
 
-def test_a_person_goes_out_with_the_private_address_and_no_kvk_or_btw(configure, df_sandbox,
-                                                                      run_sync):
+def test_a_person_goes_out_with_the_whole_name_private_address_and_no_kvk_or_btw(
+        configure, df_sandbox, run_sync):
     # given
     df = configure(debtors=False, creditors=False, push=True)
     PersonFactory(surname="Visser", creditor_number="2020", private_street="Molenweg 3",
@@ -64,7 +64,8 @@ def test_a_person_goes_out_with_the_private_address_and_no_kvk_or_btw(configure,
     klant = klant_by_number(df_sandbox, "2020")
     assert (klant["type"], klant["naam"], klant["adres"], klant["postcode"], klant["plaats"],
             klant["land"], klant["faxnummer"]) == (
-        "crediteur", "Visser", "Molenweg 3", "3511 AX", "Utrecht", "Nederland", "030-999")
+        "crediteur", "Anneke Visser", "Molenweg 3", "3511 AX", "Utrecht", "Nederland",
+        "030-999")
     assert (klant["kvk_nummer"], klant["btw_nummer"]) == ("", "")
 
 
@@ -163,7 +164,10 @@ def test_a_refused_record_is_an_error_event_and_the_run_goes_on(configure, df_sa
     # then
     assert run.status == SyncRun.Status.WITH_ERRORS
     [error] = SyncEvent.objects.filter(run=run, action="fout")
-    assert error.relation == bad and "relatienummer" in error.message
+    # named as DigitaleFactuur's screen names it; the server's own words folded in the detail
+    assert error.relation == bad and "'Relatienummer/Klantnummer'" in error.message
+    assert "InvalidField" in error.detail and "code 422" in error.detail
+    assert "InvalidField" not in error.message and "422" not in error.message
     assert klant_by_number(df_sandbox, "1061")
     assert run.counts["export"] == {"fout": 1, "aangemaakt": 1}
 

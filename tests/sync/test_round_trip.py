@@ -45,8 +45,9 @@ def relations(draw):
 
 
 def mapped_fields(kind, link_kind):
-    return [row.relation_field for row in TABLES[kind] if row.direction == "both"] + [
-        NUMBER_FIELD[link_kind]]
+    # A person's name goes out whole and comes back split into its parts: the whole is kept.
+    return [("display_name" if row.relation_field == "surname" else row.relation_field)
+            for row in TABLES[kind] if row.direction == "both"] + [NUMBER_FIELD[link_kind]]
 
 
 @settings(max_examples=25, deadline=None,

@@ -25,18 +25,26 @@
   var count = document.getElementById("run-count");
   var statusLabel = document.getElementById("run-status");
 
+  var steps = document.getElementById("run-steps");
+
   function show(progress) {
     if (progress.phase) { phase.textContent = progress.phase; }
     statusLabel.textContent = progress.status_label;
     if (progress.total) {
       bar.max = progress.total;
       bar.value = progress.processed;
-      count.textContent = count.getAttribute("data-with-total")
-        .replace("__P__", progress.processed).replace("__T__", progress.total);
     } else {
       bar.removeAttribute("value");  // unknown total: an indeterminate bar
-      count.textContent = count.getAttribute("data-without-total")
-        .replace("__P__", progress.processed);
+    }
+    // The texts come translated from the server, numbers in the reader's format.
+    count.textContent = progress.count_text;
+    if (steps) {
+      steps.textContent = "";
+      (progress.steps || []).forEach(function (step) {
+        var item = document.createElement("li");
+        item.textContent = step;
+        steps.appendChild(item);
+      });
     }
   }
 
