@@ -107,10 +107,13 @@ def test_a_code_echoed_in_any_encoding_stays_out_of_the_run_and_the_log(echoing,
     # when a run is refused with that text
     run = sync.run(df.pk, "cli")
 
-    # then the run says the credentials were refused, with the server's text, without the code
+    # then the run says the credentials were refused; its technical detail holds the server's
+    # text, without the code; neither holds it in any encoding
     assert run.status == SyncRun.Status.FAILED
-    assert "Onbekende toegangscode '***'" in run.message, run.message
-    assert_no_echo("the run's message", SyncRun.objects.get(pk=run.pk).message, echoed)
+    assert "Onbekende toegangscode '***'" in run.detail, run.detail
+    stored = SyncRun.objects.get(pk=run.pk)
+    assert_no_echo("the run's message", stored.message, echoed)
+    assert_no_echo("the run's technical detail", stored.detail, echoed)
     for record in caplog.records:
         assert_no_echo(f"log record {record.name}", record.getMessage(), echoed)
 
