@@ -44,9 +44,11 @@ CONTACT_STATUSES = (SyncRun.Status.SUCCEEDED, SyncRun.Status.WITH_ERRORS, SyncRu
 class Contact:
     at: datetime
     ok: bool
+    #: The outcome's message in the reader's language, and its technical cause (for support).
     message: str
     #: The run, when the contact was a run; None for a test.
     run: SyncRun | None = None
+    detail: str = ""
 
     @property
     def source(self) -> str:
@@ -94,9 +96,11 @@ def last_contact(df) -> Contact | None:
     run = (SyncRun.objects.filter(connector=CONNECTOR, dry_run=False,
                                   status__in=CONTACT_STATUSES, finished_at__isnull=False)
            .order_by("-finished_at", "-id").first())
-    test = (Contact(df.last_test_at, bool(df.last_test_ok), df.last_test_message)
+    test = (Contact(df.last_test_at, bool(df.last_test_ok), df.last_test_shown,
+                    detail=df.last_test_detail)
             if df is not None and df.last_test_at else None)
-    by_run = (Contact(run.finished_at, run.status != SyncRun.Status.FAILED, run.message, run)
+    by_run = (Contact(run.finished_at, run.status != SyncRun.Status.FAILED, run.shown_message,
+                      run, detail=run.detail)
               if run is not None else None)
     candidates = [contact for contact in (test, by_run) if contact is not None]
     return max(candidates, key=lambda contact: contact.at) if candidates else None
@@ -114,7 +118,7 @@ def next_scheduled_run() -> datetime | None:
 def when(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    return formats.date_format(timezone.localtime(moment), "j F Y H:i")
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def connector_health(df=None) -> Health:

@@ -98,9 +98,10 @@ class KoppelingView(_Page, View):
         stored = DigitaleFactuurSettings.load()
         if form.instance.credentials_fingerprint() == stored.credentials_fingerprint():
             # The stored credentials were tested: that is news about the connector itself.
-            stored.record_test(False, outcome.message, form.instance.last_test_at)
+            stored.record_test(False, outcome.message, form.instance.last_test_at,
+                               parts=outcome.parts, detail=outcome.detail)
             stored.save(update_fields=["last_test_at", "last_test_ok", "last_test_message",
-                                       "updated_at"])
+                                       "last_test_outcome", "updated_at"])
         messages.error(request, outcome.message)
         messages.warning(request, _(
             "Er is niets gewijzigd: de opgeslagen gegevens, de opties en de planning blijven "

@@ -155,12 +155,12 @@ def test_a_run_and_a_test_against_an_unreachable_digitalefactuur_show_no_interna
     page.locator("#df-test-button").click()
 
     # then the test's message names neither a setting nor an exception, and its cause is folded
-    expect(page.locator("#df-last-test")).to_contain_text("mislukt")
-    shown = page.locator("#df-last-test-message .outcome-text").inner_text()
+    expect(page.locator("#df-last-contact")).to_contain_text("mislukt")
+    shown = page.locator("#df-last-contact-message .outcome-text").inner_text()
     assert "DigitaleFactuur is niet bereikbaar" in shown
     assert not INTERNALS.search(shown), shown
     assert not INTERNALS.search(page.locator("ul.messagelist").inner_text())
-    expect(page.locator("#df-last-test-message details.technical-details")).to_have_count(1)
+    expect(page.locator("#df-last-contact-message details.technical-details")).to_have_count(1)
     # and the last run's message on the same screen is the administrator's too
     last_run = page.locator("#df-run-last-message .outcome-text").inner_text()
     assert last_run and not INTERNALS.search(last_run), last_run

@@ -132,7 +132,7 @@ def test_pages_that_keep_repeating_what_was_read_end_the_run_with_a_message(
 
     # then: stopped after a few pages, with a message that says so
     assert run.status == SyncRun.Status.FAILED
-    assert "de lijst eindigt niet" in run.message
+    assert "de lijst eindigt niet" in run.detail
     assert scripted.requests == 3
 
 
