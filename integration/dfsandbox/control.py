@@ -87,9 +87,10 @@ class SandboxControl:
     def klanten(self) -> list[dict]:
         return self._call("GET", "klanten", account_id=self.account_id)
 
-    def seed(self, n: int, seed: int = 0) -> int:
-        """Add n generated klanten (numbers already in use are skipped); returns how many."""
-        return self._call("POST", "seed", {"n": n, "seed": seed,
+    def seed(self, n: int, seed: int = 0, facturen: bool = False) -> int:
+        """Add n generated klanten (numbers already in use are skipped); returns how many.
+        With `facturen`, every debtor without invoices gets generated ones too."""
+        return self._call("POST", "seed", {"n": n, "seed": seed, "facturen": facturen,
                                            "account_id": self.account_id})["added"]
 
     # --- facturen (integration/dfsandbox/invoices.py) ----------------------------------------

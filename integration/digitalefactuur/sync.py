@@ -244,6 +244,9 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
                 importer.run_import(ctx)
             if df.push_enabled:
                 exporter.run_export(ctx)
+            from .invoices import read_after_run  # Facturen: never fails the run
+
+            read_after_run(ctx)
     except RunFailed as failure:
         return Status.FAILED, str(failure)
     except DigitaleFactuurError as error:
