@@ -195,6 +195,25 @@ def refresh_open_invoices(client, *, now: datetime | None = None, beat=None) -> 
 
 # --- what the screens show ---------------------------------------------------------------------
 
+def tile_line(last_run) -> str:
+    """The Koppelingen tile's line on invoices: what the last run read, or since when not."""
+    state = invoice_state()
+    if not state.enabled:
+        return ""
+    if state.stale:
+        if state.read_at is None:
+            return _("Facturen: nog niet gelezen (de laatste lezing is mislukt).")
+        return _("Facturen: niet bijgewerkt sinds %(when)s.") % {
+            "when": timezone.localtime(state.read_at).strftime("%d-%m-%Y %H:%M")}
+    counts = ((last_run.counts or {}).get(COUNTS_KEY) if last_run is not None else None) or {}
+    if READ not in counts:
+        return ""
+    return _("Facturen: %(read)d openstaand gelezen, %(changed)d gewijzigd, %(paid)d betaald "
+             "(laatste run).") % {"read": counts.get(READ, 0),
+                                   "changed": counts.get(CREATED, 0) + counts.get(CHANGED, 0),
+                                   "paid": counts.get(PAID, 0)}
+
+
 def days_overdue(due: date | None, today: date) -> int | None:
     return None if due is None else (today - due).days
 

@@ -181,3 +181,21 @@ def test_a_failed_read_shows_not_updated_since(invoices_read, df_sandbox, client
     # then
     assert "Niet bijgewerkt sinds" in page
     assert "F2026001" in page  # the last good read is still shown
+
+
+def test_the_log_the_run_and_the_koppelingen_tile_count_the_invoices(invoices_read, client):
+    # given
+    client.force_login(user_with(relations=True, digitale_factuur=True, name="kijker"))
+    from integration.connectors.models import SyncRun
+
+    run = SyncRun.objects.latest("queued_at")
+
+    # when
+    log = client.get("/admin/koppelingen/digitalefactuur/logboek/").content.decode()
+    run_page = client.get(f"/admin/koppelingen/digitalefactuur/logboek/{run.pk}/")
+    tiles = client.get("/admin/koppelingen/").content.decode()
+
+    # then
+    assert 'data-counts="facturen"' in log and "2 gelezen" in log and "2 nieuw" in log
+    assert 'data-counts="facturen"' in run_page.content.decode()
+    assert "Facturen: 2 openstaand gelezen, 2 gewijzigd, 0 betaald" in tiles
