@@ -77,7 +77,9 @@ class InvoiceBook:
             invoice = self._invoices.get(account_id, {}).get(invoice_id)
             if invoice is None:
                 raise KeyError(invoice_id)
-            invoice.update(_clean({k: v for k, v in values.items() if k != "id"}))
+            # Only what is given changes: the rest (the lines too) stays as it was.
+            invoice.update(_clean({k: v for k, v in values.items() if k != "id"},
+                                  complete=False))
             return _copy(invoice)
 
     def get(self, account_id: str, invoice_id: int) -> dict | None:
@@ -107,7 +109,7 @@ class InvoiceBook:
         return made
 
 
-def _clean(values: dict) -> dict:
+def _clean(values: dict, complete: bool = True) -> dict:
     cleaned = {}
     for name, value in values.items():
         if name == "regels":
@@ -117,9 +119,10 @@ def _clean(values: dict) -> dict:
             cleaned[name] = int(value)
         else:
             cleaned[name] = "" if value is None else str(value)
-    for name in FACTUUR_ELEMENTS[1:]:
-        cleaned.setdefault(name, "" if name != "klant_id" else 0)
-    cleaned.setdefault("regels", [])
+    if complete:
+        for name in FACTUUR_ELEMENTS[1:]:
+            cleaned.setdefault(name, "" if name != "klant_id" else 0)
+        cleaned.setdefault("regels", [])
     return cleaned
 
 
