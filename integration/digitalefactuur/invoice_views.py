@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from integration.rights.access import RightRequiredMixin, refusal
+from integration.rights.access import RightRequiredMixin, missing_right_response
 from integration.rights.catalogue import DIGITALE_FACTUUR
 
 from .errors import DigitaleFactuurError
 from .invoice_models import Invoice
 from .models import DigitaleFactuurSettings
-from .templatetags.digitalefactuur_invoices import VIEW_RELATIONS
+from .templatetags.digitalefactuur_invoices import VIEW_RELATIONS, may_see_relations
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +34,8 @@ class InvoicePdfView(RightRequiredMixin, View):
     required_right = DIGITALE_FACTUUR
 
     def get(self, request, pk: int):
-        refused = refusal(request, VIEW_RELATIONS)
-        if refused is not None:
-            return refused
+        if not may_see_relations(request.user):
+            return missing_right_response(request, VIEW_RELATIONS)
         invoice = Invoice.objects.filter(pk=pk).first()
         if invoice is None:
             raise Http404(_("Deze factuur is niet bekend."))

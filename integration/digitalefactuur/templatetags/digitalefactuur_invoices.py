@@ -14,13 +14,18 @@ from ..invoices import relation_summary
 
 register = template.Library()
 
-#: The CRM's own right to see relations.
+#: The CRM's own right to see relations (the admin lets the right to change them see them too).
 VIEW_RELATIONS = "crm.view_relation"
+CHANGE_RELATIONS = "crm.change_relation"
+
+
+def may_see_relations(user) -> bool:
+    return bool(user and user.is_active
+                and (user.has_perm(VIEW_RELATIONS) or user.has_perm(CHANGE_RELATIONS)))
 
 
 def may_see_invoices(user) -> bool:
-    return bool(user and user.is_active and user.has_perm(VIEW_RELATIONS)
-                and user.has_perm(DIGITALE_FACTUUR))
+    return may_see_relations(user) and user.has_perm(DIGITALE_FACTUUR)
 
 
 @register.inclusion_tag("digitalefactuur/_relation_invoices.html", takes_context=True)
