@@ -49,8 +49,6 @@ from .invoices import (
     facturen_document,
     invoice_id_param,
     missing_invoice,
-    page_of,
-    select,
 )
 from .readings import Readings, ReadingsSwitch
 from .store import Store
@@ -186,16 +184,18 @@ class ApiHandler:
 
     def list_facturen(self, request: ApiRequest, readings: Readings) -> Reply:
         """`facturen&page=N` with its filters; `number_filter` ignored ignores these too."""
-        invoices = select(self.invoices.all(request.account_id), request.params,
-                          honour_filters=readings.number_filter == "honoured")
-        wild = readings.documents == "wild"
+        page = None
         if readings.listing != "unpaged":
             page_text = request.params.get("page", "1") or "1"
             if not (page_text.isascii() and page_text.isdigit()) or int(page_text) < 1:
                 raise field_error("page", "moet een geheel getal vanaf 1 zijn")
-            invoices = page_of(invoices, int(page_text), readings.page_size,
-                               repeat_last=readings.listing == "repeat_last")
-        return self._xml(facturen_document(invoices, wild=wild), readings)
+            page = int(page_text)
+        invoices = self.invoices.listing(
+            request.account_id, request.params,
+            honour_filters=readings.number_filter == "honoured", page=page,
+            size=readings.page_size, repeat_last=readings.listing == "repeat_last")
+        return self._xml(facturen_document(invoices, wild=readings.documents == "wild"),
+                         readings)
 
     def download_factuur(self, request: ApiRequest, readings: Readings) -> Reply:
         invoice_id = invoice_id_param(request.params)

@@ -92,6 +92,17 @@ class InvoiceBook:
             return [_copy(invoice) for _id, invoice in
                     sorted(self._invoices.get(account_id, {}).items())]
 
+    def listing(self, account_id: str, params: dict[str, str], *, honour_filters: bool,
+                page: int | None, size: int, repeat_last: bool) -> list[dict]:
+        """What a `facturen` request answers: filtered (when honoured), ordered, and paged
+        (`page` None: unpaged); only the answered invoices are copied."""
+        with self._lock:
+            invoices = list(self._invoices.get(account_id, {}).values())  # in id order
+            chosen = select(invoices, params, honour_filters=honour_filters)
+            if page is not None:
+                chosen = page_of(chosen, page, size, repeat_last=repeat_last)
+            return [_copy(invoice) for invoice in chosen]
+
     def generate_for(self, account_id: str, klanten: list[dict], today: date | None = None) -> int:
         """Invoices for every debtor among `klanten` not given any before; the same invoices for
         the same klant ids (and day). Returns how many were made."""
@@ -233,11 +244,13 @@ def select(invoices: list[dict], params: dict[str, str], *, honour_filters: bool
         invoices = [i for i in invoices if i["factuurnummer"] == wanted_number
                     or i["factuurnummer_voorloop"] + i["factuurnummer"] == wanted_number]
     column = params.get("order_column", "").strip()
+    descending = params.get("order_type", "asc").strip().lower() == "desc"
+    if column == "id" and not descending:
+        return invoices  # already in id order
     if column:
         if column not in ORDER_COLUMNS:
             raise field_error("order_column", f"onbekende kolom '{column}'")
-        invoices = sorted(invoices, key=_sort_key(column),
-                          reverse=params.get("order_type", "asc").strip().lower() == "desc")
+        invoices = sorted(invoices, key=_sort_key(column), reverse=descending)
     return invoices
 
 
