@@ -1,6 +1,6 @@
 """`make bench` = `python -m bench`: every scenario, one table each, and a JSON file.
 
-    python -m bench                      N = 10,000, scenarios 1-7
+    python -m bench                      N = 10,000, scenarios 1-8
     python -m bench --large              N = 100,000 (long)
     python -m bench --memory-n 100000    scenario 5 at 100,000, the rest at N
     python -m bench --smoke              N = 200 and small counts: proves the code works
@@ -32,7 +32,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--large", action="store_true", help="N = 100,000")
     parser.add_argument("--smoke", action="store_true",
                         help="N = 200, few saves, small log: only proves the code works")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7",
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7,8",
                         help="comma-separated numbers (default all)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="result file")
     parser.add_argument("--latency-ms", type=float, default=20.0,

@@ -16,4 +16,5 @@ SCENARIOS = {
     5: ("Memory: peak RSS growth of the import", "memory"),
     6: ("Log pages with 10,000 runs and 100,000 events", "log_pages"),
     7: ("Scenarios 1-3 with sandbox latency", "latency"),
+    8: ("Reading the open invoices (Facturen)", "invoices"),
 }

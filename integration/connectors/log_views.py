@@ -93,6 +93,21 @@ def _count_text(run: SyncRun) -> str:
                     run.processed) % {"processed": processed}
 
 
+def other_counts(counts: dict) -> list[dict]:
+    """Counts under keys beyond the directions (a connector's extra work, such as its
+    "facturen"): each key with its actions, in the order stored; the connector puts their
+    Dutch words in the catalogue, so they are shown translated."""
+    known = {direction.value for direction in DIRECTION_ORDER}
+    rows = []
+    for key, per_action in (counts or {}).items():
+        if key in known or not isinstance(per_action, dict):
+            continue
+        rows.append({"key": key, "label": _(str(key)),
+                     "cells": [{"action": action, "label": _(str(action)), "n": n}
+                               for action, n in per_action.items()]})
+    return rows
+
+
 def progress_of(run: SyncRun) -> dict:
     """What the progress bar shows; the JSON endpoint sends the same."""
     percent = None
@@ -168,6 +183,7 @@ class RunLogView(_LogPage, View):
         page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("pagina"))
         for run in page.object_list:
             run.count_rows = count_table(run.counts)
+            run.other_count_rows = other_counts(run.counts)
             run.duration_text = duration_text(run.duration)
         since = timezone.now() - timedelta(days=chart.DAYS)
         # Previews changed nothing: they stay out of the chart.
@@ -258,6 +274,7 @@ class RunView(_LogPage, View):
         context = self.page_context(
             request, title=_("Synchronisatierun %(id)s") % {"id": run.pk}, run=run,
             progress=progress_of(run), count_rows=count_table(run.counts),
+            other_count_rows=other_counts(run.counts),
             duration=duration_text(run.duration),
             events=[describe(e, field_rows) for e in events],
             action=action, direction=direction, filter_query=query,

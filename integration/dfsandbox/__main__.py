@@ -94,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.seed > 0 and sandbox.store.count(arguments.account) == 0:
         sandbox.store.create_many(arguments.account,
                                   generate_klanten(arguments.seed, arguments.seed_random))
+    if arguments.seed > 0:
+        # Invoices are not kept in the state file: the same ones again for the same klanten.
+        sandbox.invoices.generate_for(arguments.account,
+                                      sandbox.store.all_klanten(arguments.account))
     server = RunningSandbox(sandbox, arguments.host, arguments.port)
     print(f"DigitaleFactuur sandbox listening on {server.base_url} "
           f"(account {arguments.account}, access code {arguments.access_code}; "

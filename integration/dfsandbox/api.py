@@ -19,6 +19,7 @@ public sources leave the behaviour open, `readings.Readings` decides (the defaul
 - Both writes answer, on success, as `write_answer` says [`klant`: the whole stored `<klant>`].
 - `klant_verwijderen&klanten_id=N`: deletes; answers the deleted `<klant>` (the page does not
   say what the real service answers; an "NNN" text would be mistaken for an error).
+- `facturen` and `factuur_download`: see `invoices.py` (the same readings apply).
 
 Every XML answer is shaped by `documents` [`tidy`]. Every error is `ApiError`, rendered by the
 WSGI layer as a `NNN message` body with HTTP 200, in every reading.
@@ -40,6 +41,14 @@ from .documents import (
     parse_klant,
     parse_klant_id,
     validate_values,
+)
+from .invoices import (
+    InvoiceBook,
+    download_document,
+    download_type_param,
+    facturen_document,
+    invoice_id_param,
+    missing_invoice,
 )
 from .readings import Readings, ReadingsSwitch
 from .store import Store
@@ -86,14 +95,18 @@ def error_reply(error: ApiError) -> Reply:
 
 
 class ApiHandler:
-    def __init__(self, store: Store, readings: ReadingsSwitch | None = None):
+    def __init__(self, store: Store, readings: ReadingsSwitch | None = None,
+                 invoices: InvoiceBook | None = None):
         self.store = store
         self.readings = readings or ReadingsSwitch()
+        self.invoices = invoices or InvoiceBook()
         self._actions = {
             "klanten": self.list_klanten,
             "klant_aanmaken": self.create_klant,
             "klant_updaten": self.update_klant,
             "klant_verwijderen": self.delete_klant,
+            "facturen": self.list_facturen,
+            "factuur_download": self.download_factuur,
         }
 
     def handle(self, request: ApiRequest) -> Reply:
@@ -168,3 +181,29 @@ class ApiHandler:
         klant_id = parse_klant_id(request.params.get("klanten_id", "").strip(), "klanten_id")
         return self._xml(klant_document(self.store.delete(request.account_id, klant_id),
                                         wild=readings.documents == "wild"), readings)
+
+    def list_facturen(self, request: ApiRequest, readings: Readings) -> Reply:
+        """`facturen&page=N` with its filters; `number_filter` ignored ignores these too."""
+        page = None
+        if readings.listing != "unpaged":
+            page_text = request.params.get("page", "1") or "1"
+            if not (page_text.isascii() and page_text.isdigit()) or int(page_text) < 1:
+                raise field_error("page", "moet een geheel getal vanaf 1 zijn")
+            page = int(page_text)
+        invoices = self.invoices.listing(
+            request.account_id, request.params,
+            honour_filters=readings.number_filter == "honoured", page=page,
+            size=readings.page_size, repeat_last=readings.listing == "repeat_last")
+        return self._xml(facturen_document(invoices, wild=readings.documents == "wild"),
+                         readings)
+
+    def download_factuur(self, request: ApiRequest, readings: Readings) -> Reply:
+        invoice_id = invoice_id_param(request.params)
+        download_type_param(request.params)
+        invoice = self.invoices.get(request.account_id, invoice_id)
+        if invoice is None:
+            raise missing_invoice(invoice_id)
+        body, is_xml = download_document(invoice, wild=readings.documents == "wild")
+        if is_xml:
+            return self._xml(body, readings)
+        return Reply(body, TEXT_TYPE)

@@ -21,6 +21,7 @@ from .api import TEXT_TYPE, ApiHandler, Reply, error_reply, split_api_path
 from .control_api import ControlEndpoint
 from .documents import ApiError, field_error
 from .faults import Counters, FaultInjector, FaultSettings
+from .invoices import InvoiceBook
 from .page import render_overview
 from .readings import Readings, ReadingsSwitch
 from .store import Store
@@ -48,8 +49,11 @@ class Sandbox:
         self.counters = Counters()
         # Started with these; a control reset returns to them.
         self.readings = ReadingsSwitch(readings)
-        self.api = ApiHandler(self.store, self.readings)
-        self.control = ControlEndpoint(self.store, self.faults, self.counters, self.readings)
+        # Invoices live in memory only (invoices.py); generated again for seeded klanten.
+        self.invoices = InvoiceBook()
+        self.api = ApiHandler(self.store, self.readings, self.invoices)
+        self.control = ControlEndpoint(self.store, self.faults, self.counters, self.readings,
+                                       self.invoices)
 
     @property
     def account_id(self) -> str:
@@ -86,7 +90,7 @@ class Sandbox:
             page = params.get("page", "1")
             return Reply(render_overview(self.store, params.get("account"),
                                          int(page) if page.isdigit() else 1,
-                                         self.readings.current),
+                                         self.readings.current, self.invoices),
                          "text/html; charset=utf-8")
         return Reply(b"404 Not Found\n", TEXT_TYPE, "404 Not Found")
 

@@ -87,10 +87,35 @@ class SandboxControl:
     def klanten(self) -> list[dict]:
         return self._call("GET", "klanten", account_id=self.account_id)
 
-    def seed(self, n: int, seed: int = 0) -> int:
-        """Add n generated klanten (numbers already in use are skipped); returns how many."""
-        return self._call("POST", "seed", {"n": n, "seed": seed,
+    def seed(self, n: int, seed: int = 0, facturen: bool = False) -> int:
+        """Add n generated klanten (numbers already in use are skipped); returns how many.
+        With `facturen`, every debtor without invoices gets generated ones too."""
+        return self._call("POST", "seed", {"n": n, "seed": seed, "facturen": facturen,
                                            "account_id": self.account_id})["added"]
+
+    # --- facturen (integration/dfsandbox/invoices.py) ----------------------------------------
+
+    def facturen(self) -> list[dict]:
+        """Every invoice of the account, as stored (dates and btw as text, `regels` a list)."""
+        return self._call("GET", "facturen", account_id=self.account_id)
+
+    def add_factuur(self, klant_id: int, regels: list[dict] | None = None, **elements) -> dict:
+        """Plant an invoice for a klant: `betaalstatus`, `factuurnummer`,
+        `factuurnummer_voorloop`, `factuurdatum`, `vervaldatum` (either date format),
+        `automatische_incasso`, and `regels` ({aantal, omschrijving, prijs, btw}, text)."""
+        return self._call("POST", "facturen", {"account_id": self.account_id,
+                                               "klant_id": klant_id, "regels": regels or [],
+                                               **elements})
+
+    def update_factuur(self, invoice_id: int, **elements) -> dict:
+        """Change an invoice, e.g. `update_factuur(id, betaalstatus="betaald")`."""
+        return self._call("POST", "facturen/update", {"account_id": self.account_id,
+                                                      **elements, "id": invoice_id})
+
+    def generate_facturen(self) -> int:
+        """Generated invoices for every debtor that has none yet; returns how many."""
+        return self._call("POST", "facturen/generate",
+                          {"account_id": self.account_id})["facturen"]
 
     def faults(self) -> dict:
         return self._call("GET", "faults")

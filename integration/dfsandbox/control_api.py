@@ -18,7 +18,11 @@ client). It needs no credentials: the sandbox is a local test tool that listens 
 | POST /_control/klanten | elements (+ optional account_id) | the stored klant, with id |
 | POST /_control/klanten/update | {"id", elements...} (+ optional account_id) | the stored klant |
 | POST /_control/klanten/delete | {"id"} (+ optional account_id) | the deleted klant |
-| POST /_control/seed | {"n", "seed", "account_id"} | {"added": k} |
+| POST /_control/seed | {"n", "seed", "account_id", "facturen"?} | {"added": k} (+ "facturen": m) |
+| GET /_control/facturen?account_id= | | every invoice of the account |
+| POST /_control/facturen | {"klant_id", elements..., "regels": [...]} | the invoice |
+| POST /_control/facturen/update | {"id", elements...} (+ account_id) | the invoice |
+| POST /_control/facturen/generate | {"account_id"?} | {"facturen": m} for debtors without any |
 | GET /_control/accounts | | accounts (id, active, count) |
 | POST /_control/accounts | {"account_id", "access_code"?, "active"?} | the account |
 
@@ -42,6 +46,7 @@ from .api import Reply
 from .documents import ELEMENT_NAME, VALUE_ELEMENTS, ApiError
 from .faults import Counters, FaultInjector
 from .generator import generate_klanten
+from .invoices import InvoiceBook
 from .readings import ReadingsSwitch
 from .store import Store
 
@@ -60,8 +65,9 @@ def json_reply(payload, status: str = "200 OK") -> Reply:
 
 class ControlEndpoint:
     def __init__(self, store: Store, faults: FaultInjector, counters: Counters,
-                 readings: ReadingsSwitch | None = None):
+                 readings: ReadingsSwitch | None = None, invoices: InvoiceBook | None = None):
         self.store = store
+        self.invoices = invoices or InvoiceBook()
         self.faults = faults
         self.counters = counters
         self.readings = readings or ReadingsSwitch()
@@ -82,6 +88,10 @@ class ControlEndpoint:
             ("POST", "seed"): self.seed,
             ("GET", "accounts"): lambda _q, _b: self.store.accounts(),
             ("POST", "accounts"): self.set_account,
+            ("GET", "facturen"): self.list_facturen,
+            ("POST", "facturen"): self.add_factuur,
+            ("POST", "facturen/update"): self.update_factuur,
+            ("POST", "facturen/generate"): self.generate_facturen,
         }
 
     def handle(self, method: str, path: str, query: str, body: bytes) -> Reply:
@@ -124,6 +134,7 @@ class ControlEndpoint:
         self.faults.reset()
         self.counters.reset()
         self.readings.reset()
+        self.invoices.reset()
         return {"reset": True}
 
     def list_klanten(self, query: dict, body: dict) -> list[dict]:
@@ -193,7 +204,11 @@ class ControlEndpoint:
     def seed(self, query: dict, body: dict) -> dict:
         account_id = self._account_id(query, body)
         batch = generate_klanten(int(body.get("n", 30)), int(body.get("seed", 0)))
-        return {"added": self.store.create_many(account_id, batch)}
+        answer = {"added": self.store.create_many(account_id, batch)}
+        if body.get("facturen"):
+            answer["facturen"] = self.invoices.generate_for(
+                account_id, self.store.all_klanten(account_id))
+        return answer
 
     def set_account(self, _query: dict, body: dict) -> dict:
         account_id = str(body.get("account_id") or self.store.default_accounts[0][0])
@@ -205,3 +220,42 @@ class ControlEndpoint:
         except KeyError:
             raise ControlError(f"unknown account {account_id}: give an access_code to create "
                                "it", "404 Not Found") from None
+
+    # --- facturen (invoices.py): planted and changed as DigitaleFactuur's own screens would ---
+
+    def list_facturen(self, query: dict, body: dict) -> list[dict]:
+        return self.invoices.all(self._account_id(query, body))
+
+    @staticmethod
+    def _invoice_values(body: dict) -> dict:
+        regels = body.get("regels")
+        if regels is not None and not (isinstance(regels, list)
+                                       and all(isinstance(r, dict) for r in regels)):
+            raise ControlError("regels: a list of objects (aantal, omschrijving, prijs, btw)")
+        for name, value in body.items():
+            if name != "regels" and isinstance(value, dict | list):
+                raise ControlError(f"{name}: a plain value")
+        return body
+
+    def add_factuur(self, query: dict, body: dict) -> dict:
+        account_id = self._account_id(query, body)
+        if "id" in body:
+            raise ControlError("id: the sandbox assigns it; leave it out")
+        if not str(body.get("klant_id", "")).isdigit():
+            raise ControlError("klant_id: the klant's id, a number, is required")
+        return self.invoices.add(account_id, self._invoice_values(body))
+
+    def update_factuur(self, query: dict, body: dict) -> dict:
+        account_id = self._account_id(query, body)
+        invoice_id = body.pop("id", None)
+        if invoice_id is None or not str(invoice_id).isdigit():
+            raise ControlError("id: the invoice's id, a number, is required")
+        try:
+            return self.invoices.update(account_id, int(invoice_id), self._invoice_values(body))
+        except KeyError:
+            raise ControlError(f"no invoice with id {invoice_id}", "404 Not Found") from None
+
+    def generate_facturen(self, query: dict, body: dict) -> dict:
+        account_id = self._account_id(query, body)
+        return {"facturen": self.invoices.generate_for(account_id,
+                                                       self.store.all_klanten(account_id))}

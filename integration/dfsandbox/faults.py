@@ -34,7 +34,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, fields
 
 FAULT_KINDS = ("error", "http_error", "rate_limit", "timeout", "garbled")
-API_ACTIONS = ("klanten", "klant_aanmaken", "klant_updaten", "klant_verwijderen")
+API_ACTIONS = ("klanten", "klant_aanmaken", "klant_updaten", "klant_verwijderen", "facturen",
+               "factuur_download")
 
 
 @dataclass

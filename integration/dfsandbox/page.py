@@ -66,8 +66,34 @@ def _extras_cell(klant: dict) -> str:
             f"{escape(', '.join(names))}</td>")
 
 
+#: Invoices listed on the page (the newest ids last); the rest is counted.
+INVOICE_ROWS = 200
+
+
+def _facturen_section(invoices: list[dict]) -> list[str]:
+    """The account's invoices as stored: dates and btw as they go out on the wire."""
+    parts = [f"<h2>Facturen</h2><p>{len(invoices)} factu{'ren' if len(invoices) != 1 else 'ur'}"
+             f"{f'; de eerste {INVOICE_ROWS} getoond' if len(invoices) > INVOICE_ROWS else ''}."
+             "</p>",
+             "<table><thead><tr><th>Id</th><th>Klant-id</th><th>Factuurnummer</th>"
+             "<th>Betaalstatus</th><th>Factuurdatum</th><th>Vervaldatum</th>"
+             "<th>Incasso</th><th>Regels (aantal &times; prijs, btw)</th></tr></thead><tbody>"]
+    for invoice in invoices[:INVOICE_ROWS]:
+        regels = "; ".join(f"{r.get('aantal', '')} &times; {escape(r.get('prijs', ''))} "
+                           f"({escape(r.get('btw', ''))})" for r in invoice.get("regels", []))
+        number = invoice.get("factuurnummer_voorloop", "") + invoice.get("factuurnummer", "")
+        parts.append(
+            f"<tr><td>{invoice['id']}</td><td>{invoice['klant_id']}</td>"
+            f"<td>{escape(number)}</td><td>{escape(invoice.get('betaalstatus', ''))}</td>"
+            f"<td>{escape(invoice.get('factuurdatum', ''))}</td>"
+            f"<td>{escape(invoice.get('vervaldatum', ''))}</td>"
+            f"<td>{escape(invoice.get('automatische_incasso', ''))}</td><td>{regels}</td></tr>")
+    parts.append("</tbody></table>")
+    return parts
+
+
 def render_overview(store: Store, account_id: str | None, page: int,
-                    readings: Readings | None = None) -> bytes:
+                    readings: Readings | None = None, invoices=None) -> bytes:
     accounts = store.accounts()
     known = [account["account_id"] for account in accounts]
     if account_id not in known:
@@ -105,5 +131,8 @@ def render_overview(store: Store, account_id: str | None, page: int,
     for klant in store.page(account_id, page, size=ROWS_PER_PAGE):
         cells = "".join(f"<td>{escape(klant[name])}</td>" for _, name in COLUMNS)
         parts.append(f"<tr><td>{klant['id']}</td>{cells}{_extras_cell(klant)}</tr>")
-    parts.append("</tbody></table></body></html>")
+    parts.append("</tbody></table>")
+    if invoices is not None:
+        parts.extend(_facturen_section(invoices.all(account_id)))
+    parts.append("</body></html>")
     return "\n".join(parts).encode("utf-8")

@@ -37,3 +37,6 @@ def add_relation_filter(site=admin.site) -> None:
 
 
 add_relation_filter()
+
+# Facturen: the open amount and "met achterstallige facturen" in the relation list.
+from . import invoice_admin  # noqa: E402, F401

@@ -556,6 +556,61 @@ class DigitaleFactuurClient:
                            action, type(failure).__name__, failure.code, status, duration_ms,
                            attempt, extra={**extra, "error": type(failure).__name__})
 
+    # --- facturen (added for invoices.py; the same door, the same rules) ----------------------
+
+    def iter_invoice_pages(self, status: str = "openstaand",
+                           listing=None) -> Iterator[list]:
+        """Every invoice `facturen&betaalstatus=status` answers, page by page, each id once.
+
+        As for klanten nothing open is assumed: the list ends at an empty page or at a page
+        that brings no id not read before (paging ignored), and the filter may be ignored, so
+        the caller filters what it gets (`DfInvoice.status`). Pages that keep repeating more
+        than they bring are refused. `order_column=id` asks for a stable order while paging.
+        """
+        from .invoice_schema import InvoiceListing, parse_facturen
+
+        listing = InvoiceListing() if listing is None else listing
+        seen: set[str] = set()
+        page = 1
+        while True:
+            params = {"page": page, "betaalstatus": status, "order_column": "id",
+                      "order_type": "asc"}
+            answer, url = self._call("GET", "facturen", params, None,
+                                     lambda body, url: self._parse(parse_facturen, body, url))
+            listing.pages += 1
+            listing.unreadable += answer.unreadable
+            if not answer.invoices:
+                return
+            fresh = []
+            for invoice in answer.invoices:
+                if invoice.id in seen:
+                    listing.repeated += 1
+                    continue
+                seen.add(invoice.id)
+                fresh.append(invoice)
+            if not fresh:
+                listing.ended_by_repeat = page > 1
+                return
+            listing.read += len(fresh)
+            if listing.pages >= 3 and listing.repeated > listing.read:
+                raise ProtocolError(url=url, detail=(
+                    f"de lijst eindigt niet: {listing.pages} pagina's brachten "
+                    f"{listing.repeated} keer een factuur die al gelezen was"))
+            yield fresh
+            page += 1
+
+    def download_invoice_pdf(self, invoice_id: str) -> bytes:
+        """The PDF of one invoice (`factuur_download&download_type=base64`), decoded."""
+        from .invoice_schema import parse_invoice_pdf
+
+        wanted = normalise_value(str(invoice_id))
+        if not wanted:
+            raise ValueError("an invoice id is required")
+        pdf, _url = self._call("GET", "factuur_download",
+                               {"facturen_id": wanted, "download_type": "base64"}, None,
+                               lambda body, url: self._parse(parse_invoice_pdf, body, url))
+        return pdf
+
 
 def id_order(klant: DfKlant) -> tuple[int, int, str]:
     """Sort key: numeric ids by their value, then any other id as text ("lowest id first")."""

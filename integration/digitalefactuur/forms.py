@@ -24,6 +24,7 @@ OPTION_FIELDS = (
     "debtors_enabled", "debtors_kind", "debtor_relation_type",
     "creditors_enabled", "creditors_kind", "creditor_relation_type",
     "push_enabled", "push_relation_types", "interval_minutes",
+    "show_open_invoices",
 )
 
 LOCKED_REFUSAL = _(
@@ -49,6 +50,7 @@ class KoppelingForm(forms.ModelForm):
             "push_enabled": _("DigitaleFactuur bijwerken vanuit PerfectView"),
             "push_relation_types": _("alleen relaties van deze relatietypen"),
             "interval_minutes": _("Synchroniseren"),
+            "show_open_invoices": _("openstaande facturen tonen in PerfectView"),
         }
         widgets = {
             "account_id": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",

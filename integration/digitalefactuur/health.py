@@ -159,7 +159,9 @@ def _verdict(df, active: bool, contact: Contact | None, failed: int) -> tuple[st
 def tile() -> tuple[str, str]:
     """(level, one line) for the Koppelingen tile."""
     health = connector_health()
-    return health.level, health.summary
+    from .invoices import tile_line  # Facturen: what the last run read
+
+    return health.level, " ".join(filter(None, [str(health.summary), tile_line(health.last_run)]))
 
 
 def address() -> tuple[str, str]:

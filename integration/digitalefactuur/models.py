@@ -119,6 +119,14 @@ class DigitaleFactuurSettings(models.Model):
     interval_minutes = models.PositiveSmallIntegerField(
         _("synchroniseren"), choices=INTERVAL_CHOICES, default=DEFAULT_INTERVAL)
 
+    #: Facturen (invoices.py): every full run reads the open invoices into the CRM.
+    show_open_invoices = models.BooleanField(_("openstaande facturen tonen in PerfectView"),
+                                             default=False)
+    #: The last complete read of the open invoices, and the last failed one (with its reason).
+    invoices_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invoices_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invoices_failure = models.CharField(max_length=300, blank=True, editable=False)
+
     # The alerts' memory (alerts.py): the problem last mailed ("" = none open) and when.
     alert_problem = models.CharField(max_length=80, blank=True, editable=False)
     alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -277,4 +285,5 @@ class DigitaleFactuurSettings(models.Model):
         return DigitaleFactuurClient.from_settings(self.account_id, self.access_code, **overrides)
 
 
+from .invoice_models import Invoice  # noqa: E402, F401  (the open invoices, invoices.py)
 from .links import DfLink, PendingPush  # noqa: E402, F401  (the sync engine's models)

@@ -254,6 +254,9 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
                 importer.run_import(ctx)
             if df.push_enabled:
                 exporter.run_export(ctx)
+            from .invoices import read_after_run  # Facturen: never fails the run
+
+            read_after_run(ctx)
     except RunFailed:
         # Records failed in a row because DigitaleFactuur could not be reached; the last
         # one's technical cause is kept for support (its event holds it too).

@@ -6,7 +6,7 @@ logboek/ (integration.connectors.urls, matched first).
 
 from django.urls import path
 
-from . import field_views, run_views, views
+from . import field_views, invoice_views, run_views, views
 
 app_name = "digitalefactuur"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("uitvoeren/", run_views.RunNowView.as_view(), name="run"),
     path("voorbeeld/", run_views.PreviewView.as_view(), name="preview"),
     path("runs/<int:pk>/fouten-opnieuw/", run_views.RetryView.as_view(), name="retry"),
+    path("facturen/<int:pk>/pdf/", invoice_views.InvoicePdfView.as_view(), name="invoice_pdf"),
 ]

@@ -205,7 +205,7 @@ def test_a_delete_without_klanten_id_is_422(sandbox, api, http):
 def test_an_unknown_action_is_404(sandbox, api, http):
     """An action the page does not name is a 404, after the credentials were accepted."""
     # when
-    response = http.get(f"{api}/facturen&page=1")
+    response = http.get(f"{api}/offertes&page=1")
 
     # then
     assert response.status_code == 200 and response.text.startswith("404 ")

@@ -8,6 +8,7 @@ A page cannot be forgotten: a pattern missing from `ROUTES` fails the test until
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
@@ -18,6 +19,7 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 
 from integration.connectors.models import SyncRun
 from integration.crm.models import Relation, RelationType
+from integration.digitalefactuur.invoice_models import Invoice
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from integration.rights.catalogue import CONNECTORS, DIGITALE_FACTUUR, MANAGE_RIGHTS
 from integration.rights.models import Right
@@ -47,6 +49,7 @@ class Rule:
 
 
 PUBLIC_GET = Rule("public", csrf=False)
+INVOICE_PDF = "admin/koppelingen/digitalefactuur/facturen/<int:pk>/pdf/"
 STAFF = Rule("staff")
 STAFF_GET = Rule("staff", csrf=False)
 ADMIN_MODEL = Rule("admin_model")
@@ -79,6 +82,9 @@ ROUTES: dict[str, Rule] = {
                                                         post_only=True),
     "admin/koppelingen/digitalefactuur/runs/<int:pk>/fouten-opnieuw/":
         Rule("right", DIGITALE_FACTUUR, post_only=True),
+    # An invoice's PDF needs the right to see relations too (tests/digitalefactuur_screens/
+    # test_invoices_screens.py proves that half).
+    INVOICE_PDF: Rule("right", DIGITALE_FACTUUR, csrf=False),
     "admin/": STAFF_GET,
     "admin/login/": Rule("public"),
     "admin/logout/": Rule("public", post_only=True),  # logging out nobody changes nothing
@@ -137,6 +143,8 @@ def sample_objects(db):
     SyncEventFactory(run=run, relation=relation, action="fout", message="Geweigerd")
     df = DigitaleFactuurSettings.load()
     df.save()
+    invoice = Invoice.objects.create(relation=relation, df_id="700100", klant_id="133300",
+                                     number="F1", amount=Decimal("121.00"), fingerprint="x")
     schedule = Schedule.objects.create(func="math.sqrt", args="4", name="proef")
     task = {"id": "a" * 32, "name": "proef", "func": "math.sqrt", "started": run.started_at,
             "stopped": run.finished_at}
@@ -149,7 +157,7 @@ def sample_objects(db):
         "django_q/ormq": queued.pk, "crm/relationtype": RelationType.objects.first().pk,
         "crm/relation": relation.pk, "rights/right": Right.objects.first().pk,
         "connectors/koppelingen": 1,
-        "run": run.pk, "role": role.pk, "relation_ct": relation,
+        "run": run.pk, "role": role.pk, "relation_ct": relation, "invoice": invoice.pk,
     }
 
 
@@ -171,6 +179,8 @@ def sample_url(route: str, objects: dict) -> str | None:
     }
     if route.startswith("admin/r/"):
         replacements["<path:object_id>"] = str(objects["relation_ct"].pk)
+    if route == INVOICE_PDF:
+        replacements["<int:pk>"] = str(objects["invoice"])
     for placeholder, value in replacements.items():
         url = url.replace(placeholder, value)
     return url
@@ -232,6 +242,8 @@ def test_every_page_refuses_anonymous_and_users_without_the_right_and_opens_for_
             expected_holder = {404}  # nothing there; a relation has no page outside the admin
         elif rule.post_only:
             expected_holder |= {400, 404}  # let through; an empty POST names no role or right
+        elif route == INVOICE_PDF:
+            expected_holder |= {502}  # let through; the sample connector is off, the page says so
         if rule.gate != "admin_model":
             expected_holder -= {403}
         if holder.status_code not in expected_holder:
