@@ -4,7 +4,8 @@ The probe's reproductions (issue "Broken answers, odd data and bad input", items
 through a whole sync run against a small scripted server: pages that loop (A, B, A, B; the same
 klanten reordered on every page; one new klant among a hundred read before), a duplicate id on
 one page, klanten without an id, an id of 10,000 characters, and one answer of every klant at
-once, which is written in slices rather than in one transaction.
+once, which is written in slices rather than in one transaction; and answers inside the size
+limit that would hold a lot of memory (deep nesting, millions of elements, one huge page).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from integration.crm.models import Relation
 from integration.digitalefactuur import sync
 from integration.digitalefactuur.client import SLICE_SIZE
 from integration.digitalefactuur.links import DfLink
+from tests.proofs.conftest import SOAK
+from tests.proofs.test_hostile_redirects import PeakRss
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +190,46 @@ def test_one_answer_of_every_klant_is_written_in_slices(scripted, importing_conn
                if q["sql"].startswith('INSERT INTO "crm_relation"')]
     assert len(inserts) >= 1200 // SLICE_SIZE
     assert scripted.requests == 2
+
+
+# --- memory inside the size limit (the probe's item 7) ------------------------------------
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    # 2.9 million nested levels took 926 MB: refused at the depth bound, long before
+    ("nested levels", b"<klanten><klant><id>1</id>" + b"<a>" * 2_900_000),
+    # millions of empty elements took 523 MB: read one by one and let go
+    ("empty elements", b"<klanten>" + b"<x/>" * 4_500_000 + b"</klanten>"),
+])
+def test_a_hostile_answer_inside_the_size_limit_stays_in_bounded_memory(
+        name, body, scripted, importing_connector):
+    # given a service whose first page is that answer
+    scripted.pages = lambda n: body if n == 1 else page()
+
+    # when
+    with PeakRss() as memory:
+        run = sync.run(importing_connector.pk, "cli")
+
+    # then: the run ends (refused, or a list of nothing), well under 300 MB
+    assert run.status in (SyncRun.Status.FAILED, SyncRun.Status.SUCCEEDED), run.message
+    assert memory.growth < 300 * MB, (name, memory.growth)
+    assert not Relation.objects.exists()
+
+
+def test_one_page_of_many_klanten_is_imported_in_bounded_memory(scripted,
+                                                               importing_connector):
+    # given one page of 6,000 klanten (SOAK: 60,000, the probe's 5.6 MB page)
+    count = 60_000 if SOAK else 6_000
+    everything = page(*(klant(str(n), f"1{n:05d}", f"K{n}") for n in range(1, count + 1)))
+    scripted.pages = lambda n: everything
+
+    # when
+    with PeakRss() as memory:
+        run = sync.run(importing_connector.pk, "cli")
+
+    # then: every klant imported, in slices, under 300 MB
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert Relation.objects.count() == count
+    assert memory.growth < 300 * MB, memory.growth
