@@ -351,7 +351,11 @@ def test_no_url_answers_500_to_odd_ids_and_parameters(sample_objects, people):
                 answer = browser.post(url, dict.fromkeys(FORM_FIELDS, value or "1"))
             else:
                 answer = browser.get(url, dict.fromkeys(QUERY_PARAMETERS, value) if value else {})
-            # then it answers, never with a 500 (nor sends the holder to the login)
-            if answer.status_code >= 500 or "/admin/login/" in answer.get("Location", ""):
+            # then it answers, never with a 500 (nor sends the holder to the login); the one
+            # deliberate 5xx is the invoice PDF's 502: DigitaleFactuur did not hand it over (here
+            # the sample connector is off), and the page says so
+            deliberate = answer.status_code == 502 and "/pdf/" in route
+            if (answer.status_code >= 500 and not deliberate) \
+                    or "/admin/login/" in answer.get("Location", ""):
                 problems.append((route, url, value, answer.status_code))
     assert not problems, "\n".join(map(str, problems))
