@@ -36,6 +36,9 @@ from .schema import DfKlant, normalise_value, valid_id
 VANISHED_SHARE = 0.5
 VANISHED_FLOOR = 10
 
+#: Links read at a time when looking for vanished klanten.
+LINK_SLICE = 5000
+
 #: The answer to "which klant is this link's, now?" when the account no longer holds it.
 VANISHED = object()
 
@@ -174,16 +177,21 @@ class AccountView:
         if not self.complete:
             return []
         if self._vanished is None:
-            # Plain values, streamed: only the vanished ones become objects.
-            rows = (DfLink.objects.order_by("pk")
-                    .values_list("pk", "df_id", "relation_id", "kind", "number")
-                    .iterator(chunk_size=2000))
-            total, vanished = 0, []
-            for pk, df_id, relation_id, kind, number in rows:
-                total += 1
-                if df_id not in self.seen:
-                    vanished.append(DfLink(pk=pk, df_id=df_id, relation_id=relation_id,
-                                           kind=kind, number=number))
+            # Plain values, a slice at a time by id (no server-side cursor, the same on every
+            # database): only the vanished ones become objects.
+            total, vanished, last_pk = 0, [], 0
+            while True:
+                rows = list(DfLink.objects.filter(pk__gt=last_pk).order_by("pk")
+                            .values_list("pk", "df_id", "relation_id", "kind", "number")
+                            [:LINK_SLICE])
+                for pk, df_id, relation_id, kind, number in rows:
+                    total += 1
+                    if df_id not in self.seen:
+                        vanished.append(DfLink(pk=pk, df_id=df_id, relation_id=relation_id,
+                                               kind=kind, number=number))
+                if len(rows) < LINK_SLICE:
+                    break
+                last_pk = rows[-1][0]
             too_many = (len(vanished) > VANISHED_FLOOR
                         and len(vanished) > VANISHED_SHARE * total)
             self._vanished = [] if too_many else vanished
