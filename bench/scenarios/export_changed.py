@@ -55,10 +55,23 @@ def measure(n: int, changed: int, latency_ms: float = 0.0, concurrency: int = 1)
     ids = _change(changed)
     prefix = api_prefix()
 
+    # Ours first: the engine reads each klant before it updates it, and a DigitaleFactuur
+    # that the baseline had already given the new values would (rightly) be sent nothing.
+    # The baseline's POSTs then write the same values again: the same work for the service.
+    sandbox.reset_counters()
+    log = QueryLog()
+    with log.capture(), profiled(f"export-{changed}-of-{n}-latency-{latency_ms:g}"), \
+            stopwatch() as elapsed:
+        run = sync.run(df.pk, "cli")
+    ours = {"seconds": elapsed(), "status": run.status, "message": run.message,
+            "counts": run.counts, "requests": control().counters(),
+            "queries": log.total(), "writes_by_table": log.writes_by_table()}
+
+    sandbox.reset_counters()
     with stopwatch() as elapsed:
         posted = bare.post_updates(prefix, bare.update_documents(ids))
     baseline = {"seconds": elapsed(), "posts": posted, "requests": sandbox.counters()}
-    measured = {"baseline": baseline, "changed": len(ids)}
+    measured = {"baseline": baseline, "changed": len(ids), "ours": ours}
     if concurrency > 1:
         documents = bare.update_documents(ids)
         sandbox.reset_counters()
@@ -66,15 +79,6 @@ def measure(n: int, changed: int, latency_ms: float = 0.0, concurrency: int = 1)
             bare.post_updates(prefix, documents, concurrency)
         measured["baseline_concurrent"] = {"seconds": elapsed(), "concurrency": concurrency,
                                            "requests": sandbox.counters()}
-
-    sandbox.reset_counters()
-    log = QueryLog()
-    with log.capture(), profiled(f"export-{changed}-of-{n}-latency-{latency_ms:g}"), \
-            stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
-    measured["ours"] = {"seconds": elapsed(), "status": run.status, "message": run.message,
-                        "counts": run.counts, "requests": control().counters(),
-                        "queries": log.total(), "writes_by_table": log.writes_by_table()}
     return measured
 
 

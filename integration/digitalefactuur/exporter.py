@@ -223,6 +223,12 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     link, relation, export = pending.link, pending.relation, pending.export
     pending.event.diff = {e: [o, n] for e, (o, n) in
                           klant_diff(link.last_klant, export.klant, relation.kind).items()}
+    if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
+        # DigitaleFactuur holds these very values already (a write whose link update was
+        # lost, or the same change made there): nothing to send, no conflict; agree again.
+        pending.found, pending.action = base, Action.UNCHANGED
+        pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
+        return
     if (base is not None and pending.kind not in ctx.imported_kinds
             and fingerprint(base, relation.kind) != link.received_fingerprint):
         # DigitaleFactuur changed it since the last sync, and no import this run said so.

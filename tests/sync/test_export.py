@@ -209,3 +209,27 @@ def test_a_relation_that_lost_its_number_loses_its_link_nothing_is_deleted(confi
     assert not DfLink.objects.exists()
     assert len(df_sandbox.klanten()) == 1
     assert df_sandbox.counters()["klant_verwijderen"] == 0
+
+
+def test_a_change_digitalefactuur_already_holds_is_not_sent_again_nor_a_conflict(
+        configure, df_sandbox, run_sync):
+    """The same change made on both sides (or a write whose link update was lost): the export
+    reads the klant first, finds our values there, sends nothing and records no conflict."""
+    # given a relation in sync, then renamed in PerfectView and in DigitaleFactuur alike
+    df = configure(debtors=False, creditors=False, push=True)
+    relation = OrganisationFactory(debtor_number="1501", organisation_name="Oud")
+    run_sync(df)
+    relation.organisation_name = "Nieuw"
+    relation.save()
+    df_sandbox.update_klant(klant_by_number(df_sandbox, "1501")["id"], naam="Nieuw")
+    df_sandbox.reset_counters()
+
+    # when
+    run = run_sync(df)
+    again = run_sync(df)
+
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert df_sandbox.counters()["POST"] == 0
+    assert not SyncEvent.objects.filter(action="conflict").exists()
+    assert again.counts == {"export": {"ongewijzigd": 1}}
