@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import number_format
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -196,8 +195,7 @@ class RunLogView(_LogPage, View):
             request, title=_("Synchronisatielogboek"), page=page, runs=page.object_list,
             status=status, trigger=trigger, filter_query=query,
             statuses=SyncRun.Status.choices, triggers=SyncRun.Trigger.choices,
-            chart=chart.build(chart_rows,
-                              run_url=chart.run_link("connectors:run", self.connector.key)),
+            chart=chart.build(chart_rows),
             retention_days=retention.retention_days())
         return TemplateResponse(request, "connectors/log.html", context)
 
@@ -241,12 +239,14 @@ def _plain_rows(event: SyncEvent) -> list[dict]:
             if isinstance(pair, list | tuple) and len(pair) == 2]
 
 
-def describe(event: SyncEvent, field_rows=None) -> SyncEvent:
-    """Attach what the template shows: the relation's link and the field rows, named by the
-    connector (`Connector.field_rows`) in the administrator's words."""
+def describe(event: SyncEvent, connector: registry.Connector) -> SyncEvent:
+    """Attach what the template shows: the relation's link, the kind of record and the field
+    rows, named by the connector (`Connector.kinds`, `Connector.field_rows`) in the
+    administrator's words."""
+    event.kind_label = connector.kind_label(event.kind)
     event.relation_url = (reverse("admin:crm_relation_change", args=[event.relation_id])
                           if event.relation_id else "")
-    rows = (field_rows or _plain_rows)(event)
+    rows = (connector.field_rows or _plain_rows)(event)
     if event.action == ACTIONS.CONFLICT:
         event.conflict_rows = rows
     else:
@@ -268,15 +268,13 @@ class RunView(_LogPage, View):
         query = "&".join(f"{name}={value}" for name, value in filters.items() if value)
         actions = []
         if self.connector.run_actions and not run.is_open:
-            actions = import_string(self.connector.run_actions)(request, run)
-        field_rows = (import_string(self.connector.field_rows)
-                      if self.connector.field_rows else None)
+            actions = self.connector.run_actions(request, run)
         context = self.page_context(
             request, title=_("Synchronisatierun %(id)s") % {"id": run.pk}, run=run,
             progress=progress_of(run), count_rows=count_table(run.counts),
             other_count_rows=other_counts(run.counts),
             duration=duration_text(run.duration),
-            events=[describe(e, field_rows) for e in events],
+            events=[describe(e, self.connector) for e in events],
             action=action, direction=direction, filter_query=query,
             action_choices=ACTIONS.choices, direction_choices=DIRECTIONS.choices,
             has_previous=has_previous, has_next=has_next,

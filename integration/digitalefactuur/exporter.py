@@ -194,7 +194,7 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
         crm_fingerprint = export.fingerprint
     number = getattr(relation, NUMBER_FIELD[kind]).strip()
     event = SyncEvent(run=ctx.run, direction=EXPORT, relation=relation, number=number,
-                      kind=kind, df_id=link.df_id if link else "", name=relation.display_name)
+                      kind=kind, external_id=link.df_id if link else "", name=relation.display_name)
     pending = _Pending(relation, kind, link, export, crm_fingerprint, number, event,
                        list(export.warnings))
     try:
@@ -236,7 +236,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
         if losing:
             pending.before.append(SyncEvent(
                 run=ctx.run, direction=EXPORT, relation=relation, number=pending.number,
-                kind=pending.kind, df_id=link.df_id, action=Action.CONFLICT,
+                kind=pending.kind, external_id=link.df_id, action=Action.CONFLICT,
                 diff={e: [o, n] for e, (o, n) in klant_diff(base, export.klant,
                                                             relation.kind).items()},
                 losing_values={e: new for e, (_old, new) in losing.items()},
@@ -276,7 +276,7 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
             "number": pending.number, "id": klant.id})
     pending.found = klant
     ctx.account.take(klant.id)
-    event.df_id = klant.id
+    event.external_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
         pending.action = Action.UNCHANGED
@@ -318,7 +318,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: lis
         if agreed is not None and not agreed.id:
             unresolved.append(pending)  # answered without an id: linked after the chunk
         elif agreed is not None:
-            event.df_id = agreed.id
+            event.external_id = agreed.id
             _bind(writes, pending, agreed)
     event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
@@ -381,7 +381,7 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
                 "DigitaleFactuur bevestigde het aanmaken zonder id, en de klant is niet "
                 "teruggevonden op zijn nummer; de volgende run koppelt hem alsnog.")]))
             continue
-        pending.event.df_id = found[0].id
+        pending.event.external_id = found[0].id
         # The klant as read now: what was sent, and whatever else DigitaleFactuur keeps.
         _bind(writes, pending, found[0])
 

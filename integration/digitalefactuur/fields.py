@@ -52,7 +52,7 @@ def mapped_fields() -> list[dict]:
 
 
 #: DigitaleFactuur's `type` values, shown in the reader's language.
-TYPE_NAMES = {name: SyncEvent.LinkKind(kind).label for kind, name in mapping.KLANT_TYPE.items()}
+TYPE_NAMES = {name: mapping.KIND_LABELS[kind] for kind, name in mapping.KLANT_TYPE.items()}
 
 
 def _shown(key: str, value: str) -> str:

@@ -163,7 +163,7 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
 
 def _event(ctx, decision: Decision, action: str, message: str | None = None) -> SyncEvent:
     return SyncEvent(run=ctx.run, direction=IMPORT,
-                     relation=decision.relation, df_id=decision.klant.id,
+                     relation=decision.relation, external_id=decision.klant.id,
                      number=decision.number, kind=decision.kind or "", action=action,
                      name=decision.klant.naam.strip()[:200],
                      message=decision.message if message is None else message,
@@ -353,7 +353,7 @@ def unlink_vanished(ctx) -> None:
     if not vanished:
         return
     events = [SyncEvent(run=ctx.run, direction=IMPORT, relation_id=link.relation_id,
-                        df_id=link.df_id, number=link.number, kind=link.kind,
+                        external_id=link.df_id, number=link.number, kind=link.kind,
                         action=Action.SKIPPED,
                         message=_("De klant (id %(id)s) staat niet meer in DigitaleFactuur; de "
                                   "koppeling is verwijderd. Zet Bijwerken aan om hem opnieuw "

@@ -46,6 +46,8 @@ CREDITOR: LinkKind = "creditor"
 
 #: DigitaleFactuur's `type` for each kind of link, and the CRM field holding its number.
 KLANT_TYPE = {DEBTOR: "debiteur", CREDITOR: "crediteur"}
+#: Each kind in the reader's language: the kinds the sync log's events name.
+KIND_LABELS = {DEBTOR: gettext_lazy("debiteur"), CREDITOR: gettext_lazy("crediteur")}
 NUMBER_FIELD = {DEBTOR: "debtor_number", CREDITOR: "creditor_number"}
 #: Without a `type`, the first digit of the relatienummer decides (the seed: 1xxx, 2xxx).
 FIRST_DIGIT = {"1": DEBTOR, "2": CREDITOR}

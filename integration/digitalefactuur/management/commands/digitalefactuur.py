@@ -346,7 +346,7 @@ def _print_preview(command: Command, run) -> None:
     for event in run.preview:
         name = event.relation.display_name if event.relation is not None else ""
         command.say(f"[{event.get_direction_display()}] {event.get_action_display()}: "
-                    f"{event.number or event.df_id} {name}".rstrip())
+                    f"{event.number or event.external_id} {name}".rstrip())
         for field, (old, new) in event.diff.items():
             command.say(f"    {field}: {old!r} -> {new!r}")
         if event.message:
