@@ -79,14 +79,20 @@ def _steps(run: SyncRun) -> list[str]:
 
 def _count_text(run: SyncRun) -> str:
     """The current phase's own count: relations against their total when it is known (the
-    export knows how many relations it will go through), otherwise the klanten read so far
-    (DigitaleFactuur does not say how many it holds)."""
+    export knows how many relations it will go through), otherwise the pages and the klanten
+    read so far (DigitaleFactuur does not say how many it holds)."""
     processed = number_format(run.processed)
     if run.total:
         return _("%(processed)s van %(total)s relaties verwerkt") % {
             "processed": processed, "total": number_format(run.total)}
     if run.status == SyncRun.Status.QUEUED:
         return ""
+    if run.pages:
+        return ngettext("Pagina %(page)s: %(processed)s klant gelezen; het totaal is nog niet "
+                        "bekend",
+                        "Pagina %(page)s: %(processed)s klanten gelezen; het totaal is nog niet "
+                        "bekend", run.processed) % {
+            "page": number_format(run.pages), "processed": processed}
     return ngettext("%(processed)s klant gelezen tot nu toe; het totaal is nog niet bekend",
                     "%(processed)s klanten gelezen tot nu toe; het totaal is nog niet bekend",
                     run.processed) % {"processed": processed}
@@ -123,6 +129,7 @@ def progress_of(run: SyncRun) -> dict:
         "phase": _(run.phase) if run.phase else "",
         "processed": run.processed,
         "total": run.total,
+        "pages": run.pages,
         "percent": percent,
         "count_text": _count_text(run),
         "steps": _steps(run),

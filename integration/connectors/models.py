@@ -89,6 +89,8 @@ class SyncRun(models.Model):
     processed = models.PositiveIntegerField(_("verwerkt"), default=0)
     # 0 while unknown (DigitaleFactuur does not say how many klanten there are).
     total = models.PositiveIntegerField(_("totaal"), default=0)
+    #: Pages read so far by a phase that reads a list without knowing its total (0: none).
+    pages = models.PositiveIntegerField(_("pagina's"), default=0)
     #: {direction: {action: n}}, e.g. {"import": {"aangemaakt": 3, "ongewijzigd": 97}}.
     counts = models.JSONField(_("aantallen"), default=dict, blank=True)
     requested_by = models.ForeignKey(

@@ -327,7 +327,7 @@ def run_import(ctx) -> None:
         account.note(klanten, {d.klant.id for d in decisions
                                if d.klant.id in snapshot.links_by_df_id or _links_now(d)})
         processed += len(klanten)
-        ctx.progress(processed=processed)
+        ctx.progress(processed=processed, pages=account.listing.pages)
         ctx.beat()
     account.finish()
     ctx.imported_kinds = set(options.kinds)
@@ -338,7 +338,7 @@ def run_import(ctx) -> None:
             "page": account.listing.pages - 1})
     if not ctx.settings.push_enabled:
         unlink_vanished(ctx)
-    ctx.progress(processed=processed, final=True)
+    ctx.progress(processed=processed, pages=account.listing.pages, final=True)
 
 
 def _links_now(decision: Decision) -> bool:

@@ -97,7 +97,8 @@ class RunContext:
         self.run.count(str(direction), str(action))
 
     def progress(self, *, phase: str | None = None, processed: int | None = None,
-                 total: int | None = None, final: bool = False) -> None:
+                 total: int | None = None, pages: int | None = None,
+                 final: bool = False) -> None:
         """Update the progress fields; written at a new phase, at `final`, and otherwise at most
         once per PROGRESS_INTERVAL seconds (a page can take milliseconds: a write per page
         would cost more than the page)."""
@@ -107,10 +108,12 @@ class RunContext:
             self.run.processed = processed
         if total is not None:
             self.run.total = total
+        if pages is not None or phase is not None:
+            self.run.pages = pages or 0
         now = time.monotonic()
         due = phase is not None or final or now - self._progress_written >= PROGRESS_INTERVAL
         if due and not self.dry_run:
-            self.run.save(update_fields=["phase", "processed", "total", "counts"])
+            self.run.save(update_fields=["phase", "processed", "total", "pages", "counts"])
             self._progress_written = now
         if self.on_progress is not None:
             self.on_progress(self.run)
