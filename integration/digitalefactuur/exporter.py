@@ -427,8 +427,8 @@ def _in_scope(ctx, relations):
     if count:
         names = ", ".join(str(t) for t in types)
         ctx.note(_("%(count)d relatie(s) met een debiteur- of crediteurnummer vallen buiten "
-                   "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd.") % {
-            "count": count, "types": names})
+                   "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd."),
+                 count=count, types=names)
         if ctx.dry_run:
             for relation in left_out.select_related("relation_type").order_by("pk")[:500]:
                 ctx.preview.append(SyncEvent(

@@ -334,8 +334,8 @@ def run_import(ctx) -> None:
     if account.listing.ended_by_repeat:
         ctx.note(_("DigitaleFactuur gaf na pagina %(page)d geen nieuwe klanten meer (het "
                    "account antwoordt alle klanten in één keer, of herhaalt de laatste "
-                   "pagina); de lijst is als volledig gelezen beschouwd.") % {
-            "page": account.listing.pages - 1})
+                   "pagina); de lijst is als volledig gelezen beschouwd."),
+                 page=account.listing.pages - 1)
     if not ctx.settings.push_enabled:
         unlink_vanished(ctx)
     ctx.progress(processed=processed, pages=account.listing.pages, final=True)

@@ -83,15 +83,17 @@ class RunContext:
     #: The kinds the import phase read and compared this run (their conflicts are logged).
     imported_kinds: set = field(default_factory=set)
     #: Remarks for the run's message: what the run met that is no failure.
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
     #: Linked klanten the full read did not see: the export creates them again.
     vanished_ids: set = field(default_factory=set)
     _failed_sends: int = field(default=0, repr=False)
     _progress_written: float = field(default=float("-inf"), repr=False)
 
-    def note(self, text: str) -> None:
-        if text and text not in self.notes:
-            self.notes.append(text)
+    def note(self, text: str, **params) -> None:
+        """A remark for the run's message, kept as a code with its parameters (outcomes.py)."""
+        note = outcomes.part(text, **params)
+        if text and note not in self.notes:
+            self.notes.append(note)
 
     def count(self, direction: str, action: str) -> None:
         self.run.count(str(direction), str(action))
@@ -283,7 +285,7 @@ def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str
         logger.exception("DigitaleFactuur sync run %s failed unexpectedly", sync_run.pk)
         return _outcome(sync_run, Status.FAILED, [outcomes.part(UNEXPECTED)],
                         type(failure).__name__)
-    notes = [outcomes.part(note) for note in ctx.notes]
+    notes = list(ctx.notes)
     if ctx.errors:
         return _outcome(sync_run, Status.WITH_ERRORS,
                         [outcomes.part(RECORDS_FAILED, count=ctx.errors), *notes])
