@@ -136,8 +136,9 @@ class SyncRun(models.Model):
 
 class SyncEvent(models.Model):
     class Direction(models.TextChoices):
-        IMPORT = "import", _("DigitaleFactuur → PerfectView")
-        EXPORT = "export", _("PerfectView → DigitaleFactuur")
+        # The log's own words; a connector names the other side itself (`Connector.directions`).
+        IMPORT = "import", _("naar PerfectView")
+        EXPORT = "export", _("vanuit PerfectView")
 
     class Action(models.TextChoices):
         CREATED = "aangemaakt", _("aangemaakt")

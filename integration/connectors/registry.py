@@ -60,6 +60,10 @@ class Connector:
     #: The kinds of record its events name (`SyncEvent.kind`) and their labels, e.g. a klant's
     #: {"debtor": "debiteur", "creditor": "crediteur"}.
     kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Its own words for the log's directions (`SyncEvent.Direction`: "import", "export"),
+    #: naming its side ("Exact Online → PerfectView"); a direction it does not name keeps the
+    #: log's own word.
+    directions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def available(self) -> bool:
@@ -70,6 +74,15 @@ class Connector:
 
     def health(self) -> tuple[str, str] | None:
         return self.health_check() if self.health_check is not None else None
+
+    def direction_label(self, direction: str) -> str:
+        """The direction in the connector's words, in the reader's language."""
+        from .models import SyncEvent
+
+        if direction in self.directions:
+            return str(self.directions[direction])
+        known = {choice.value: choice.label for choice in SyncEvent.Direction}
+        return str(known.get(direction, direction))
 
     def kind_label(self, kind: str) -> str:
         """The label of a kind of record, in the reader's language; an unknown kind as stored."""

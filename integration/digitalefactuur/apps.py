@@ -52,4 +52,5 @@ def register_connector() -> None:
         health_check=health.tile,
         field_rows=fields.diff_rows,
         fields_url_name="digitalefactuur:fields",
-        kinds=mapping.KIND_LABELS))
+        kinds=mapping.KIND_LABELS,
+        directions=fields.DIRECTIONS))

@@ -23,6 +23,12 @@ SECTIONS = (
     (Relation.Kind.PERSON, _("Veld in PerfectView indien Persoon")),
 )
 
+#: The sync log's directions in DigitaleFactuur's words (the connector registers them).
+DIRECTIONS = {
+    SyncEvent.Direction.IMPORT.value: _("DigitaleFactuur → PerfectView"),
+    SyncEvent.Direction.EXPORT.value: _("PerfectView → DigitaleFactuur"),
+}
+
 DIRECTION_TEXT = {
     "both": _("beide kanten op"),
     "import": _("alleen van DigitaleFactuur naar PerfectView"),

@@ -89,6 +89,9 @@ def test_the_catalogue_learns_of_digitalefactuur_from_the_connector_itself():
     df = registry.connector("digitalefactuur")
     assert callable(df.active_check) and callable(df.field_rows) and callable(df.run_actions)
     assert df.kind_label("debtor") == "debiteur"
+    assert df.direction_label("import") == "DigitaleFactuur → PerfectView"
+    twitter = next(c for c in connectors() if c.key == "twitter")
+    assert twitter.direction_label("export") == "vanuit PerfectView"  # the log's own word
     with translation.override("en"):
         assert df.kind_label("creditor") == "creditor"
     # and registering again (a second app start) keeps one tile

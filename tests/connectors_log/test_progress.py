@@ -4,6 +4,7 @@ the klanten read so far, in the reader's language (issue 16)."""
 import pytest
 from django.utils import translation
 
+from integration.connectors import registry
 from integration.connectors.log_views import progress_of
 from integration.digitalefactuur import sync
 from tests.connectors_log.conftest import run_url
@@ -17,12 +18,14 @@ def test_the_import_shows_the_pages_and_klanten_read_until_the_total_is_known(
     df = configure(push=False)
     sandbox.seed(250)
     seen = []
+    connector = registry.connector("digitalefactuur")
 
     def look(run):
         if run.total == 0 and run.pages:
             with translation.override("en"):
-                english = progress_of(run)["count_text"]
-            seen.append((run.pages, run.processed, progress_of(run)["count_text"], english))
+                english = progress_of(run, connector)["count_text"]
+            seen.append((run.pages, run.processed, progress_of(run, connector)["count_text"],
+                         english))
 
     # when the run imports, page by page
     run = sync.run(df.pk, "cli", on_progress=look)

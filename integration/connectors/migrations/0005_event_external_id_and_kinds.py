@@ -1,5 +1,7 @@
 """The shared log names no connector: an event's `df_id` becomes `external_id` (its values kept),
-and `kind` takes the connector's own kinds (declared when it registers) instead of choices."""
+`kind` takes the connector's own kinds (declared when it registers) instead of choices, and the
+directions' labels are the log's own words (a connector names the other side when it registers).
+"""
 
 from django.db import migrations, models
 
@@ -16,6 +18,13 @@ class Migration(migrations.Migration):
             model_name="syncevent",
             name="external_id",
             field=models.CharField(blank=True, max_length=40, verbose_name="externe id"),
+        ),
+        migrations.AlterField(
+            model_name="syncevent",
+            name="direction",
+            field=models.CharField(choices=[("import", "naar PerfectView"),
+                                            ("export", "vanuit PerfectView")],
+                                   max_length=6, verbose_name="richting"),
         ),
         migrations.AlterField(
             model_name="syncevent",
