@@ -181,26 +181,31 @@ def _known() -> tuple[frozenset[str], tuple[_Pattern, ...]]:
 
 
 def _match_at(text: str, at: int) -> tuple[int, dict] | None:
-    """The longest of our messages that starts at `at` and ends at a space or the end."""
+    """Our message that starts at `at` and ends at a space or the end. Of several, the one
+    whose values take the least text (a value is short; a message's own words are ours: a
+    pattern must not swallow the next sentence into a value), then the longest."""
     whole, patterns = _known()
-    best = None
+    best, best_rank = None, None
     end = len(text)
     while end > at:
         if text[at:end] in whole:
-            best = (end, {"code": text[at:end], "params": {}})
+            best, best_rank = (end, {"code": text[at:end], "params": {}}), (0, at - end)
             break
         end = text.rfind(" ", at, end)
     for pattern in patterns:
         match = pattern.regex.match(text, at)
-        if match and (best is None or match.end() > best[0]):
-            params = {name: int(value) if name in pattern.numbers else value
-                      for name, value in match.groupdict().items()}
-            part_ = {"code": pattern.code, "params": params}
-            if pattern.plural:
-                part_.update(plural=pattern.plural,
-                             n=next(iter(sorted(pattern.numbers, key=lambda n: n != "count")),
-                                    ""))
-            best = (match.end(), part_)
+        if match is None:
+            continue
+        rank = (sum(len(value) for value in match.groupdict().values()), at - match.end())
+        if best_rank is not None and rank >= best_rank:
+            continue
+        params = {name: int(value) if name in pattern.numbers else value
+                  for name, value in match.groupdict().items()}
+        found = {"code": pattern.code, "params": params}
+        if pattern.plural:
+            found.update(plural=pattern.plural,
+                         n=next(iter(sorted(pattern.numbers, key=lambda n: n != "count")), ""))
+        best, best_rank = (match.end(), found), rank
     return best
 
 

@@ -3,6 +3,7 @@ codes with parameters; an event's message, and a note stored before that, are re
 messages when shown. An English browser reads them in English."""
 
 import pytest
+from django.utils import translation
 
 from integration.connectors import outcomes
 from integration.connectors.models import SyncEvent
@@ -70,3 +71,22 @@ def test_messages_stored_as_dutch_text_by_an_earlier_version_read_in_english(con
     assert "3 invoice(s) could not be read and were skipped." in page
     assert ("The relation number 1001 is already used in PerfectView by another relation "
             "(Bakkerij De Korrel). Dit zei de server zelf.") in page
+
+
+def test_several_warnings_of_one_record_are_each_recognised_with_their_own_values():
+    # given an event's message as the import writes it: three warnings joined
+    stored = ("IBAN 'NL00 XXXX' is niet geldig; overgenomen zoals het is. Land 'Atlantis' is "
+              "onbekend; het land is leeg gelaten. Postcode '12' is niet geldig; overgenomen "
+              "zoals het is.")
+
+    # when it is shown to an English reader, and to a Dutch one
+    with translation.override("en"):
+        english = outcomes.shown(stored)
+    with translation.override("nl"):
+        dutch = outcomes.shown(stored)
+
+    # then each warning is translated with its own value, none swallowing the next
+    assert english == ("IBAN 'NL00 XXXX' is not valid; copied as it is. Country 'Atlantis' is "
+                       "unknown; the country has been left empty. Postcode '12' is not valid; "
+                       "copied as it is.")
+    assert dutch == stored
