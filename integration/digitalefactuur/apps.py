@@ -8,6 +8,7 @@ class DigitaleFactuurConfig(AppConfig):
     verbose_name = _("DigitaleFactuur")
 
     def ready(self) -> None:
+        # Its tile on Koppelingen and its words in the shared sync log (connectors/registry.py).
         register_connector()
 
         from . import checks  # noqa: F401  (registers the system checks)
