@@ -10,7 +10,7 @@ another declared encoding and a byte order mark are all accepted. Reading is als
 document with a DOCTYPE is refused before it is parsed, so no DTD, entity or external reference
 is ever read, and a hostile or broken server cannot make us expand entities or fetch files; no
 element may nest deeper than MAX_DEPTH. What passes is parsed by ElementTree's C parser (expat),
-whole up to 1 MB, a chunk at a time above that (`parse_root`, `_events`; `invoice_schema.py`
+whole up to 1 MB, a chunk at a time above that (`parse_root`, `_read_children`; `invoice_schema.py`
 reads through the same). Everything that cannot be read raises `SchemaError`.
 
 Writing is strict: documents are built with ElementTree (never by formatting strings), always
@@ -215,34 +215,48 @@ def _checked_data(body: bytes) -> bytes:
     return data
 
 
-def _events(data: bytes):
-    """("start" | "end", element, depth) of a document, read a chunk at a time by
-    ElementTree's C pull parser, with the one guard every reading passes: no element deeper
-    than MAX_DEPTH and no klant of more than MAX_ELEMENTS_PER_KLANT elements, refused as they
-    start, before they cost memory. The caller decides what it keeps of the tree."""
+def _read_children(data: bytes, list_root: str = "klanten"):
+    """Read a document a chunk at a time with ElementTree's C pull parser, yielding ("root",
+    the root) as it starts, ("child", each child of the root) as it ends, and ("end", the root).
+
+    The caller decides what it keeps (`_iter_large` clears each child once read). The guard
+    holds while reading, before anything costs memory: no element deeper than MAX_DEPTH, and
+    no more than MAX_ELEMENTS_PER_KLANT elements in one child of a `list_root` root, or in the
+    whole document under any other root. Only the root's children are handed over: a Python
+    step per event is the price of the guard, a yield per element would double it.
+    """
     parser = ET.XMLPullParser(events=("start", "end"))
     depth = counted = 0
+    per_child = False
+
+    def guarded(events):
+        nonlocal depth, counted, per_child
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                counted += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep()
+                if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
+                    raise SchemaError("te veel elementen in één klant")
+                if depth == 1:
+                    per_child = local_name(element.tag) == list_root
+                    yield "root", element
+                continue
+            depth -= 1
+            if depth == 1:
+                if per_child:
+                    counted = 0
+                yield "child", element
+            elif depth == 0:
+                yield "end", element
+
     with _read_errors():
         for offset in range(0, len(data), _CHUNK_BYTES):
             parser.feed(data[offset:offset + _CHUNK_BYTES])
-            for event, element in parser.read_events():
-                if event == "start":
-                    depth += 1
-                    counted += 1
-                    if depth > MAX_DEPTH:
-                        raise _too_deep()
-                    if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
-                        raise SchemaError("te veel elementen in één klant")
-                    yield event, element, depth
-                else:
-                    depth -= 1
-                    if depth <= 1:
-                        counted = 0
-                    yield event, element, depth
+            yield from guarded(parser.read_events())
         parser.close()
-        for event, element in parser.read_events():  # only ends can still come
-            depth -= 1
-            yield event, element, depth
+        yield from guarded(parser.read_events())
 
 
 def parse_root(body: bytes) -> ET.Element:
@@ -250,9 +264,9 @@ def parse_root(body: bytes) -> ET.Element:
     DTD, entity or external reference), no nesting deeper than MAX_DEPTH. Raises SchemaError.
 
     The whole tree is held, so this is for answers up to `_WHOLE_PARSE_BYTES` (a list of
-    klanten above that goes through `_events`, which holds only what its reader keeps). The
+    klanten above that goes through `_read_children`, which holds only what its reader keeps). The
     tree is built in one C call and its depth checked after: a Python step per element while
-    reading (what `_events` must pay to refuse depth before it costs memory) would cost more
+    reading (what `_read_children` must pay to refuse depth before it costs memory) would cost more
     than the parse itself, and 1 MB cannot hold a tree that costs memory."""
     data = _checked_data(body)
     with _read_errors():
@@ -262,8 +276,8 @@ def parse_root(body: bytes) -> ET.Element:
 
 
 def _check_depth(root: ET.Element) -> None:
-    """MAX_DEPTH for a tree read whole (iteratively): the bound `_events` holds while reading,
-    with the same refusal."""
+    """MAX_DEPTH for a tree read whole (iteratively): the bound `_read_children` holds while
+    reading, with the same refusal."""
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
@@ -297,11 +311,15 @@ def _klant_from_element(element: ET.Element) -> DfKlant:
         name = local_name(child.tag)
         if not name:  # a comment or processing instruction
             continue
+        if len(child):
+            text, value = _element_text(child), _as_kept(child)[1]
+        else:  # the usual element, read once for both uses
+            text = value = (child.text or "").strip()
         # A repeated element keeps its first value.
         if name in _FIELD_SET and name not in values:
-            values[name] = _element_text(child)
+            values[name] = text
         if name != "id":
-            kept.append(_as_kept(child))
+            kept.append((name, value))
     return DfKlant(**values, elements=tuple(kept))
 
 
@@ -355,18 +373,18 @@ def _klanten_of_root(root: ET.Element) -> list[DfKlant]:
 def _iter_large(data: bytes):
     """The klanten of a large answer, element by element: each `<klant>` is read, turned into a
     DfKlant and dropped from the tree, so memory holds the DfKlanten, not the answer's tree."""
-    root_name = None
-    for event, element, depth in _events(data):
-        if event == "start":
-            if root_name is None:
-                root, root_name = element, local_name(element.tag)
-                if root_name not in ("klanten", "klant"):
-                    raise SchemaError(f"onverwacht hoofdelement <{root_name[:40]}>")
-        elif depth == 1 and root_name == "klanten":
-            if local_name(element.tag) == "klant":
-                yield _klant_from_element(element)
-            root.clear()  # what was read is not kept
-        elif depth == 0 and root_name == "klant":
+    root = root_name = None
+    for kind, element in _read_children(data):
+        if kind == "root":
+            root, root_name = element, local_name(element.tag)
+            if root_name not in ("klanten", "klant"):
+                raise SchemaError(f"onverwacht hoofdelement <{root_name[:40]}>")
+        elif root_name == "klanten":
+            if kind == "child":
+                if local_name(element.tag) == "klant":
+                    yield _klant_from_element(element)
+                root.clear()  # what was read is not kept
+        elif kind == "end":
             yield _klant_from_element(element)
 
 
