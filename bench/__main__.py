@@ -46,11 +46,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     felt = parser.add_argument_group("scenario 10, speed where users feel it (issue 18)")
     felt.add_argument("--felt-latency-ms", type=float, default=50.0,
                       help="sandbox latency per request (default 50)")
-    felt.add_argument("--felt-export-n", type=int, default=500,
+    felt.add_argument("--felt-export-n", type=int, default=300,
                       help="changed relations exported at that latency, no limit (default "
-                           "500; the issue's 2,000 takes minutes per variant)")
-    felt.add_argument("--felt-limited-n", type=int, default=400,
-                      help="changed relations exported under the rate limit (default 400; "
+                           "300; the issue's 2,000 takes minutes per variant)")
+    felt.add_argument("--felt-limited-n", type=int, default=300,
+                      help="changed relations exported under the rate limit (default 300; "
                            "the issue's 1,000 takes over a minute)")
     felt.add_argument("--felt-rate-limit", type=float, default=20.0,
                       help="the sandbox's requests per second for that export (default 20)")

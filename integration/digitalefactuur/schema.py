@@ -178,13 +178,15 @@ def _refuse_doctype(data: bytes) -> None:
     parser.StartDoctypeDeclHandler = _doctype_found
     parser.StartElementHandler = _prolog_ended
     try:
-        parser.Parse(data, True)
+        with _read_errors():
+            parser.Parse(data, True)
     except _PrologRead:
         return
     except _DoctypeFound:
         raise SchemaError("verboden XML-constructie (DTD)", forbidden=True) from None
-    except (expat.ExpatError, ValueError, LookupError, UnicodeError):
-        return  # not readable at all: the parse proper says why, in its own words
+    # A prolog this pass cannot read is refused here (SchemaError from _read_errors), never
+    # handed to a parser on trust; a document without a root element ends here too.
+    raise SchemaError("geen geldige XML (geen hoofdelement)")
 
 
 @contextmanager
@@ -194,7 +196,7 @@ def _read_errors():
         yield
     except SchemaError:
         raise
-    except ET.ParseError as error:
+    except (ET.ParseError, expat.ExpatError) as error:
         raise SchemaError(f"geen geldige XML ({error})") from None
     except (ValueError, LookupError, UnicodeError, RecursionError) as error:
         # Unknown declared encodings and other decoder trouble surface as these.
