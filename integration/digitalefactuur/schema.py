@@ -100,8 +100,10 @@ _WHITESPACE = b" \t\r\n"
 #: Answers up to this size are parsed in one go (a page of 100 klanten is some 50 kB); larger
 #: ones are read element by element, so the tree of a huge answer is never held whole.
 _WHOLE_PARSE_BYTES = 1024 * 1024
-#: A large answer is handed to the parser this much at a time.
-_CHUNK_BYTES = 64 * 1024
+#: A large answer is handed to the parser this much at a time. Small: a chunk's events and
+#: elements are let go before the next is parsed, which keeps the garbage collector's passes
+#: short (10,000 klanten: 4 kB 0.65 s of CPU, 64 kB 1.0 s, 256 kB 1.6 s).
+_CHUNK_BYTES = 4 * 1024
 #: No klant document nests this deep; a deeper one is refused before it costs memory.
 MAX_DEPTH = 32
 #: Nested elements are kept this deep inside a klant; below that their text only.
