@@ -219,15 +219,16 @@ def _checked_data(body: bytes) -> bytes:
     return data
 
 
-def _read_children(data: bytes, list_root: str = "klanten"):
+def _read_children(data: bytes, list_root: str | None = "klanten"):
     """Read a document a chunk at a time with ElementTree's C pull parser, yielding ("root",
     the root) as it starts, ("child", each child of the root) as it ends, and ("end", the root).
 
     The caller decides what it keeps (`_iter_large` clears each child once read). The guard
     holds while reading, before anything costs memory: no element deeper than MAX_DEPTH, and
-    no more than MAX_ELEMENTS_PER_KLANT elements in one child of a `list_root` root, or in the
-    whole document under any other root. Only the root's children are handed over: a Python
-    step per event is the price of the guard, a yield per element would double it.
+    no more than MAX_ELEMENTS_PER_KLANT elements in one child of a `list_root` root (None: of
+    any root), or in the whole document under any other root. Only the root's children are
+    handed over: a Python step per event is the price of the guard, a yield per element would
+    double it.
     """
     parser = ET.XMLPullParser(events=("start", "end"))
     depth = counted = 0
@@ -244,7 +245,7 @@ def _read_children(data: bytes, list_root: str = "klanten"):
                 if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
                     raise SchemaError("te veel elementen in één klant")
                 if depth == 1:
-                    per_child = local_name(element.tag) == list_root
+                    per_child = list_root is None or local_name(element.tag) == list_root
                     yield "root", element
                 continue
             depth -= 1
@@ -267,12 +268,19 @@ def parse_root(body: bytes) -> ET.Element:
     """The root element of a document from DigitaleFactuur, read safely: no DOCTYPE (so no
     DTD, entity or external reference), no nesting deeper than MAX_DEPTH. Raises SchemaError.
 
-    The whole tree is held, so this is for answers up to `_WHOLE_PARSE_BYTES` (a list of
-    klanten above that goes through `_read_children`, which holds only what its reader keeps). The
-    tree is built in one C call and its depth checked after: a Python step per element while
-    reading (what `_read_children` must pay to refuse depth before it costs memory) would cost more
-    than the parse itself, and 1 MB cannot hold a tree that costs memory."""
+    The whole tree is returned. Up to `_WHOLE_PARSE_BYTES` it is built in one C call and its
+    depth checked after (1 MB cannot hold a tree that costs memory, and a Python step per
+    element while reading would cost more than the parse); a larger document is read through
+    `_read_children`, whose guard holds while reading, each child of the root bounded like a
+    klant. (The klanten list does better still: `parse_klanten` lets each klant go once read.)
+    """
     data = _checked_data(body)
+    if len(data) > _WHOLE_PARSE_BYTES:
+        root = None
+        for kind, element in _read_children(data, list_root=None):
+            if kind == "root":
+                root = element
+        return root
     with _read_errors():
         root = ET.fromstring(data)  # noqa: S314 - no DOCTYPE: _checked_data refused it
     _check_depth(root)
