@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .client import Listing, id_order
-from .links import DfLink, source_fields, source_klant
+from .links import COPY_FIELDS, DfLink, source_fields, source_klant
 from .mapping import raw_klant_hash
 from .schema import DfKlant, normalise_value, valid_id
 
@@ -107,7 +107,7 @@ class AccountView:
                 DfLink.objects.bulk_update(
                     [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
                      if klant.id in pks],
-                    ["source", "source_hash"])
+                    COPY_FIELDS)
         return set(hashes)
 
     # --- asking it ----------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integration.connectors.models import SyncEvent
@@ -43,27 +42,23 @@ from .account import VANISHED
 from .client import WriteResult, id_order
 from .concurrency import open_runner
 from .errors import NotFound
-from .links import DfLink, klant_payload, source_fields
-from .mapping import (
-    NUMBER_FIELD,
-    Export,
-    classify,
-    fingerprint,
-    klant_diff,
-    raw_klant_hash,
-    raw_relation_hash,
-    to_klant,
+from .links import (
+    AGREEMENT_FIELDS,
+    DfLink,
+    agree,
+    links_of,
+    relations_to_push,  # noqa: F401  (tasks.py asks the exporter; the binder answers)
+    scope_types,
+    stale_links,
+    state_of,
 )
-from .plan import LinkState, compare_found, export_state
+from .mapping import NUMBER_FIELD, Export, classify, fingerprint, klant_diff, to_klant
+from .plan import compare_found, export_state
 from .schema import DfKlant
 
 EXPORT = SyncEvent.Direction.EXPORT
 Action = SyncEvent.Action
 CHUNK_SIZE = 100
-#: What an export writes on a link that exists already.
-LINK_FIELDS = ["df_id", "number", "sent_fingerprint", "received_fingerprint",
-               "received_raw_hash", "relation_raw_hash", "last_payload", "synced_at", "source",
-               "source_hash"]
 
 
 class ChunkWrites:
@@ -88,7 +83,7 @@ class ChunkWrites:
                     # PostgreSQL).
                     DfLink.objects.bulk_create(
                         self.changed_links, update_conflicts=True, unique_fields=["id"],
-                        update_fields=LINK_FIELDS)
+                        update_fields=AGREEMENT_FIELDS)
                 if self.new_links:
                     DfLink.objects.bulk_create(self.new_links)
                 if self.events:
@@ -96,24 +91,9 @@ class ChunkWrites:
         self.__init__()
 
 
-def _state(link: DfLink | None) -> LinkState | None:
-    if link is None:
-        return None
-    return LinkState(relation_id=link.relation_id, kind=link.kind, df_id=link.df_id,
-                     sent_fingerprint=link.sent_fingerprint,
-                     received_fingerprint=link.received_fingerprint,
-                     last_klant=link.last_klant, pk=link.pk,
-                     received_raw_hash=link.received_raw_hash,
-                     relation_raw_hash=link.relation_raw_hash, source_hash=link.source_hash)
-
-
 def remove_stale_links(ctx, relation_ids=None) -> int:
     """Drop the links of relations that lost their number (never delete in DigitaleFactuur)."""
-    stale = DfLink.objects.none()
-    for kind, number_field in NUMBER_FIELD.items():
-        stale = stale | DfLink.objects.filter(kind=kind, **{f"relation__{number_field}": ""})
-    if relation_ids is not None:
-        stale = stale.filter(relation_id__in=relation_ids)
+    stale = stale_links(relation_ids)
     if ctx.dry_run:
         return stale.count()
     removed, _per_model = stale.delete()
@@ -186,7 +166,7 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
 def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
     """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
     gone = link is not None and link.df_id in ctx.vanished_ids
-    export, crm_fingerprint, changed = export_state(relation, kind, _state(link))
+    export, crm_fingerprint, changed = export_state(relation, kind, state_of(link))
     if not (changed or gone):
         return None
     if export is None:
@@ -342,22 +322,7 @@ def _bind(writes: ChunkWrites, pending: _Pending, klant: DfKlant) -> None:
         writes.new_links.append(link)
     else:
         writes.changed_links.append(link)
-    link.df_id = klant.id
-    _agree(link, pending.relation, pending.number, pending.fingerprint, klant)
-
-
-def _agree(link: DfLink, relation: Relation, number: str, sent: str, klant) -> None:
-    """Both sides agree now: remember what was sent and what DigitaleFactuur holds."""
-    raw = raw_klant_hash(klant)
-    link.number = number
-    link.sent_fingerprint = sent
-    link.relation_raw_hash = raw_relation_hash(relation, link.kind)
-    link.received_fingerprint = fingerprint(klant, relation.kind)
-    link.received_raw_hash = raw
-    link.last_payload = klant_payload(klant)
-    for name, value in source_fields(klant, raw).items():
-        setattr(link, name, value)
-    link.synced_at = timezone.now()
+    agree(link, pending.relation, pending.number, klant, sent_fingerprint=pending.fingerprint)
 
 
 def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
@@ -384,35 +349,6 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
         pending.event.df_id = found[0].id
         # The klant as read now: what was sent, and whatever else DigitaleFactuur keeps.
         _bind(writes, pending, found[0])
-
-
-def relations_to_push(relation_ids, df=None) -> list[int]:
-    """Those of `relation_ids` whose export would do anything: a changed shape, no link yet, or
-    a link to drop. A save that touched no mapped field, or a relation outside Bijwerken's
-    scope, then costs no run at all."""
-    links = {(link.relation_id, link.kind): link
-             for link in DfLink.objects.filter(relation_id__in=relation_ids)}
-    wanted = []
-    relations = Relation.objects.filter(pk__in=relation_ids)
-    types = scope_types(df) if df is not None else []
-    if types:
-        relations = relations.filter(relation_type__in=types)
-    for relation in relations.order_by("pk"):
-        for kind, number_field in NUMBER_FIELD.items():
-            link = links.get((relation.pk, kind))
-            if getattr(relation, number_field).strip():
-                changed = export_state(relation, kind, _state(link))[2]
-            else:
-                changed = link is not None
-            if changed:
-                wanted.append(relation.pk)
-                break
-    return wanted
-
-
-def scope_types(df) -> list:
-    """Bijwerken's scope: the relation types chosen (empty: every type)."""
-    return list(df.push_relation_types.order_by("position", "name"))
 
 
 def _in_scope(ctx, relations):
@@ -474,8 +410,7 @@ def _export_chunks(ctx, relations, runner) -> None:
         if not chunk:
             break
         last_id = chunk[-1].pk
-        links = {(link.relation_id, link.kind): link for link in
-                 DfLink.objects.filter(relation_id__in=[r.pk for r in chunk])}
+        links = links_of([relation.pk for relation in chunk])
         writes = ChunkWrites()
         try:
             _export_chunk(ctx, chunk, links, writes, runner)

@@ -38,9 +38,19 @@ from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
 from .client import id_order
-from .links import DfLink, klant_from_payload, klant_payload, source_fields
+from .links import (
+    AGREEMENT_FIELDS,
+    COPY_FIELDS,
+    STATE_COLUMNS,
+    DfLink,
+    agree,
+    klant_from_payload,
+    klant_payload,
+    link_state,
+    source_fields,
+)
 from .listener import importing
-from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash, raw_relation_hash
+from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash
 from .plan import (
     Decision,
     ImportOptions,
@@ -78,11 +88,6 @@ def import_options(df) -> ImportOptions:
     return ImportOptions(kinds=kinds, push_enabled=df.push_enabled)
 
 
-#: The link columns the first read takes (`last_payload` only when needed).
-LINK_COLUMNS = ("id", "kind", "df_id", "sent_fingerprint", "received_fingerprint",
-                "received_raw_hash", "relation_raw_hash", "source_hash")
-
-
 def _joined_links() -> dict[str, FilteredRelation]:
     """A relation's link of each kind, as a LEFT JOIN (one link per relation and kind)."""
     return {f"{kind}_link": FilteredRelation("digitalefactuur_links",
@@ -116,21 +121,19 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
     for holding in _holding(numbers):
         wanted |= holding
     # One row per relation and link (a relation without links: one row of NULLs for them).
-    columns = [f"digitalefactuur_links__{column}" for column in LINK_COLUMNS]
+    # The link columns a LinkState is built from (`last_payload` only when needed).
+    columns = [f"digitalefactuur_links__{column}" for column in STATE_COLUMNS]
     rows = (Relation.objects.filter(wanted).order_by()
             .values_list("pk", *NUMBER_FIELD.values(), *columns))
     links, numbers_of = snapshot.links_by_df_id, {}
-    for pk, debtor_number, creditor_number, link_pk, kind, df_id, *fingerprints in rows:
+    for pk, debtor_number, creditor_number, *link_columns in rows:
         numbers_of[pk] = {DEBTOR: debtor_number, CREDITOR: creditor_number}
+        link_pk, kind, df_id = link_columns[:3]
         if link_pk is None:
             continue
         snapshot.linked_df_ids[(pk, kind)] = df_id
         if df_id in df_ids:
-            sent, received, received_raw, relation_raw, source_hash = fingerprints
-            links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
-                                     sent_fingerprint=sent, received_fingerprint=received,
-                                     pk=link_pk, received_raw_hash=received_raw,
-                                     relation_raw_hash=relation_raw, source_hash=source_hash)
+            links[df_id] = link_state(pk, link_columns)
     snapshot.unchanged_df_ids = {klant.id for klant in klanten
                                  if klant.id in links and links[klant.id].klant_unchanged(klant)}
     changed = [klant for klant in klanten if klant.id not in snapshot.unchanged_df_ids]
@@ -171,25 +174,12 @@ def _event(ctx, decision: Decision, action: str, message: str | None = None) -> 
 
 
 def _link_for(decision: Decision, now) -> DfLink:
-    klant, relation = decision.klant, decision.relation
-    raw = raw_klant_hash(klant)
-    link = DfLink(relation=relation, kind=decision.kind, df_id=klant.id,
-                  number=decision.number, sent_fingerprint=decision.sent_fingerprint,
-                  received_fingerprint=decision.received_fingerprint,
-                  # Each raw hash only with the fingerprint it stands for: a conflict linked
-                  # with an empty sent fingerprint has no agreed CRM side yet.
-                  received_raw_hash=raw,
-                  relation_raw_hash=(raw_relation_hash(relation, decision.kind)
-                                     if decision.sent_fingerprint else ""),
-                  last_payload=klant_payload(klant), synced_at=now,
-                  **source_fields(klant, raw))
+    link = DfLink(relation=decision.relation, kind=decision.kind)
     if decision.link is not None:
         link.pk = decision.link.pk
-    return link
-
-
-LINK_FIELDS = ["number", "sent_fingerprint", "received_fingerprint", "received_raw_hash",
-               "relation_raw_hash", "last_payload", "synced_at", "source", "source_hash"]
+    return agree(link, decision.relation, decision.number, decision.klant,
+                 sent_fingerprint=decision.sent_fingerprint,
+                 received_fingerprint=decision.received_fingerprint, now=now)
 
 
 def _saved_meanwhile(read_at: dict[int, object]) -> set[int]:
@@ -279,11 +269,11 @@ def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = N
             DfLink.objects.bulk_create([_link_for(d, now) for d in new_links])
         if refreshed_links:
             DfLink.objects.bulk_update([_link_for(d, now) for d in refreshed_links],
-                                       LINK_FIELDS)
+                                       AGREEMENT_FIELDS)
         if copies:
-            DfLink.objects.bulk_update(copies, ["source", "source_hash"])
+            DfLink.objects.bulk_update(copies, COPY_FIELDS)
         if agreed:
-            DfLink.objects.bulk_update(agreed, ["source", "source_hash", "received_raw_hash",
+            DfLink.objects.bulk_update(agreed, [*COPY_FIELDS, "received_raw_hash",
                                                 "last_payload"])
         if events:
             # The events of new relations get their ids now: bulk_create re-reads the
