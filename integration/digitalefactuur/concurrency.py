@@ -12,7 +12,8 @@ DigitaleFactuur's rate limit (README, "Settings"). What this module promises the
   The clients are built in the run's thread from the same settings and credentials as the run's
   own client: the configuration is shared, the sessions are not.
 - A 429 backs the whole export off: when any worker is refused, every worker holds its next
-  request until the Retry-After has passed (`RateGate`), instead of each retrying on its own
+  request until the Retry-After has passed (`RateGate`, the gate every worker's client
+  consults), instead of each retrying on its own
   while the others keep knocking. A hold longer than what is left of a call's retry budget fails
   that call as the 429 itself would have, without sending what the server asked us not to send.
   Each client's attempts, budget and deadline still hold as they are.
@@ -75,31 +76,18 @@ class RateGate:
             longest -= closed
         return 0.0
 
+    # --- the client's gate (client.Gate): consulted around every attempt of every worker ------
 
-class GatedClient(DigitaleFactuurClient):
-    """A worker's client: every attempt first passes the export's `RateGate`."""
-
-    def __init__(self, *args, gate: RateGate, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._gate = gate
-        self._call_started = self._clock()
-
-    def _attempt(self, method, action, params, xml, attempt, **kwargs):
-        # The client's one door, wrapped: attempt 1 starts a call (client._call, create), whose
-        # retry budget the gate's hold counts against.
-        if attempt == 1:
-            self._call_started = self._clock()
-        left = self.retry_budget - (self._clock() - self._call_started)
-        closed = self._gate.wait(max(0.0, left))
+    def admit(self, budget_left: float) -> None:
+        closed = self.wait(budget_left)
         if closed:
             raise RateLimited(code=429, retry_after=closed, detail=_(
                 "de export wacht op de limiet van DigitaleFactuur: nog %(seconds).0f s") % {
                 "seconds": closed})
-        try:
-            return super()._attempt(method, action, params, xml, attempt, **kwargs)
-        except RateLimited as limited:
-            self._gate.hold(limited.retry_after)
-            raise
+
+    def answered(self, failure: DigitaleFactuurError | None) -> None:
+        if isinstance(failure, RateLimited):
+            self.hold(failure.retry_after)
 
 
 def _outcome(job, client) -> tuple:
@@ -142,7 +130,7 @@ class InlineRunner:
 
 
 class ExportPool:
-    """`size` worker threads, each with its own `GatedClient`, all behind one `RateGate`."""
+    """`size` worker threads, each with a client of its own, all behind one `RateGate`."""
 
     def __init__(self, df_settings, size: int):
         self.size = size
@@ -152,10 +140,10 @@ class ExportPool:
         self.gate = RateGate()
         # Built here, in the run's thread: the credentials are read once per client and never
         # travel as a task argument or a closure.
-        self._clients = [GatedClient.from_settings(df_settings.account_id,
-                                                   df_settings.access_code, gate=self.gate)
-                         for _worker in range(size)]
-        self._idle: queue.SimpleQueue[GatedClient] = queue.SimpleQueue()
+        self._clients = [DigitaleFactuurClient.from_settings(
+            df_settings.account_id, df_settings.access_code, gate=self.gate)
+            for _worker in range(size)]
+        self._idle: queue.SimpleQueue[DigitaleFactuurClient] = queue.SimpleQueue()
         for client in self._clients:
             self._idle.put(client)
         self._local = threading.local()
