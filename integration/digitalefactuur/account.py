@@ -43,6 +43,12 @@ LINK_SLICE = 5000
 VANISHED = object()
 
 
+def held_klant(klant_id: str) -> DfKlant:
+    """A klant a link held when the account was read: only its id is kept (memory grows with
+    the account's ids, not its klanten), enough to name it and to refuse taking it."""
+    return DfKlant(id=klant_id)
+
+
 class AccountView:
     """One run's knowledge of the account (see the module docstring)."""
 
@@ -57,6 +63,7 @@ class AccountView:
         #: The klanten no link holds, whole (the export may adopt one by its number).
         self.free: dict[str, DfKlant] = {}
         self._vanished: list[DfLink] | None = None
+        self._vanished_ids: set[str] = set()
         #: How many linked klanten a read missed when it missed too many to act on.
         self.too_many_vanished = 0
         self._taken: set[str] = set()
@@ -113,8 +120,9 @@ class AccountView:
     # --- asking it ----------------------------------------------------------------------------
 
     def find(self, number: str) -> list[DfKlant]:
-        """The klanten with this relatienummer, lowest id first (whole where the export may
-        adopt them; `available` says which).
+        """The klanten with this relatienummer, lowest id first: whole where the export may
+        adopt them, and as `held_klant` (the id alone) where a link held them when the account
+        was read; `available` says which may be taken.
 
         From the full read when there is one; otherwise from the filter when its answer shows
         it honoured; otherwise the full read is made now and answers.
@@ -127,7 +135,7 @@ class AccountView:
             if answer.honoured:
                 return sorted((k for k in answer.with_number() if valid_id(k.id)), key=id_order)
         self.read_all()
-        return [self.free.get(klant_id) or DfKlant(id=klant_id)
+        return [self.free.get(klant_id) or held_klant(klant_id)
                 for klant_id in self.by_number.get(number, ())]
 
     def fresh_copy(self, link: DfLink):
@@ -195,8 +203,14 @@ class AccountView:
             too_many = (len(vanished) > VANISHED_FLOOR
                         and len(vanished) > VANISHED_SHARE * total)
             self._vanished = [] if too_many else vanished
+            self._vanished_ids = {link.df_id for link in self._vanished}
             self.too_many_vanished = len(vanished) if too_many else 0
         return self._vanished
+
+    def vanished(self, df_id: str) -> bool:
+        """Is this link's klant one of `vanished_links`?"""
+        self.vanished_links()
+        return df_id in self._vanished_ids
 
     def vanished_note(self) -> str:
         count = self.too_many_vanished

@@ -40,7 +40,7 @@ from integration.crm.models import Relation
 
 from .account import VANISHED
 from .client import WriteResult, id_order
-from .concurrency import open_runner
+from .concurrency import Answer, Senders
 from .errors import NotFound
 from .links import (
     AGREEMENT_FIELDS,
@@ -106,18 +106,23 @@ class _Refused(Exception):
 
 @dataclass
 class _Sent:
-    """What a write did: the answer (None: nothing written), as what action."""
+    """What a write did (or, when nothing is sent, what the record comes to): as what action,
+    the answer, and the klant both sides agree on now."""
 
     action: str = Action.UPDATED
     answer: WriteResult | None = None
     recreated: bool = False
-    #: A klant found by its number instead of creating (after a 404: linked and updated).
-    found: DfKlant | None = None
+    #: The klant agreed on when there is no answer: one that already holds our values.
+    holding: DfKlant | None = None
+
+    @property
+    def agreed(self) -> DfKlant | None:
+        return self.answer.klant if self.answer is not None else self.holding
 
 
 @dataclass
 class _Pending:
-    """One (relation, kind) planned in the run's thread; `job` is the write to send, if any."""
+    """One (relation, kind) planned in the run's thread; `write` is what to send, if anything."""
 
     relation: Relation
     kind: str
@@ -127,18 +132,16 @@ class _Pending:
     number: str
     event: SyncEvent
     notes: list = field(default_factory=list)
-    #: (function, arguments): run as function(client, *arguments) by the runner.
-    job: tuple | None = None
-    #: The action when nothing is sent (a dry run, a klant linked as it is).
-    action: str = Action.UPDATED
-    #: A klant not linked yet, found by its number: linked when recorded.
-    found: DfKlant | None = None
+    #: (function, arguments...): sent as function(client, *arguments) (concurrency.Senders).
+    write: tuple | None = None
+    #: What the record comes to when nothing is sent (a dry run, a klant linked as it is).
+    unsent: _Sent = field(default_factory=_Sent)
     refused: str = ""
     #: Events recorded before this one's (a conflict a change push found).
     before: list = field(default_factory=list)
 
 
-# --- the jobs: network only, no database (they may run on a worker thread) ------------------
+# --- the writes: network only, no database (they may run on a worker thread) ----------------
 
 def _update(client, klant: DfKlant, elements, base: DfKlant | None) -> _Sent:
     try:
@@ -157,7 +160,7 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
     found = client.find_everywhere(klant.relatienummer) if klant.relatienummer else []
     if found:
         answer = client.update(replace(klant, id=found[0].id), fields=elements, base=found[0])
-        return _Sent(Action.UPDATED, answer, recreated=False, found=found[0])
+        return _Sent(Action.UPDATED, answer)
     return _Sent(Action.CREATED, client.create(klant, fields=elements), recreated=recreated)
 
 
@@ -181,7 +184,7 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
         if link is not None and not gone:
             base = None if ctx.dry_run else ctx.account.fresh_copy(link)
             if base is VANISHED:
-                if link.df_id not in {v.df_id for v in ctx.account.vanished_links()}:
+                if not ctx.account.vanished(link.df_id):
                     raise _Refused(ctx.account.vanished_note() or _(
                         "De klant (id %(id)s) is niet gevonden in DigitaleFactuur; er is "
                         "niets verstuurd.") % {"id": link.df_id})
@@ -206,7 +209,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
         # DigitaleFactuur holds these very values already (a write whose link update was
         # lost, or the same change made there): nothing to send, no conflict; agree again.
-        pending.found, pending.action = base, Action.UNCHANGED
+        pending.unsent = _Sent(Action.UNCHANGED, holding=base)
         pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
         return
     if (base is not None and pending.kind not in ctx.imported_kinds
@@ -224,7 +227,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
                           "synchronisatie, en de relatie in PerfectView ook. PerfectView gaat "
                           "voor; de waarden uit DigitaleFactuur worden overschreven.")))
     if not ctx.dry_run:
-        pending.job = (_update, export.klant, export.elements, base)
+        pending.write = (_update, export.klant, export.elements, base)
 
 
 def _plan_unlinked(ctx, pending: _Pending) -> None:
@@ -234,9 +237,9 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
     if not found:
         event.diff = {e: ["", getattr(export.klant, e)]
                       for e in export.elements if getattr(export.klant, e)}
-        pending.action = Action.CREATED
+        pending.unsent = _Sent(Action.CREATED)
         if not ctx.dry_run:
-            pending.job = (_create, export.klant, export.elements)
+            pending.write = (_create, export.klant, export.elements)
         return
     klant = found[0]
     if len(found) > 1:
@@ -254,22 +257,25 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
                          "door een klant van een ander type (id %(id)s); er is niets "
                          "aangemaakt. Geef de relatie een ander nummer.") % {
             "number": pending.number, "id": klant.id})
-    pending.found = klant
     ctx.account.take(klant.id)
     event.df_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
-        pending.action = Action.UNCHANGED
+        pending.unsent = _Sent(Action.UNCHANGED, holding=klant)
         pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
     elif not ctx.dry_run:
-        pending.job = (_update, replace(export.klant, id=klant.id), export.elements, klant)
+        pending.write = (_update, replace(export.klant, id=klant.id), export.elements, klant)
 
 
 # --- record: the run's thread, in plan order --------------------------------------------------
 
-def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: list) -> None:
-    """Record what `outcome` (("ok", _Sent) / ("error", exc) / None: nothing sent) did."""
+def record(ctx, writes: ChunkWrites, pending: _Pending, answer: Answer | None,
+           unresolved: list) -> None:
+    """Record what the write's `answer` (None: nothing was sent) did; a halt is raised."""
     event, notes = pending.event, pending.notes
+    error = answer.error if answer is not None else None
+    if error is not None and error.action == "halt":
+        raise error
     for before in pending.before:
         writes.events.append(before)
         ctx.count(EXPORT, before.action)
@@ -277,29 +283,28 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: lis
         _failed(ctx, writes, event, pending.refused)
         ctx.errors += 1
         return
-    if outcome is not None and outcome[0] == "error":
-        error = outcome[1]
+    if error is not None:
         event.detail = error.technical_detail
         _failed(ctx, writes, event, str(error))
         ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
         return
     ctx.record_ok()
-    sent = outcome[1] if outcome is not None else _Sent(pending.action)
+    sent = answer.result if answer is not None else pending.unsent
     if sent.recreated:
         notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit DigitaleFactuur."))
-    answer = sent.answer
-    if answer is not None and answer.recovered:
+    if sent.answer is not None and sent.answer.recovered:
         notes.append(_("Na een onderbroken verbinding teruggevonden op relatienummer; niet "
                        "dubbel aangemaakt."))
-    if answer is not None:
-        notes.extend(answer.warnings)
-    if not ctx.dry_run:
-        agreed = answer.klant if answer is not None else pending.found
-        if agreed is not None and not agreed.id:
-            unresolved.append(pending)  # answered without an id: linked after the chunk
-        elif agreed is not None:
-            event.df_id = agreed.id
-            _bind(writes, pending, agreed)
+    if sent.answer is not None:
+        notes.extend(sent.answer.warnings)
+    agreed = sent.agreed
+    if ctx.dry_run:
+        pass
+    elif agreed is not None and not agreed.id:
+        unresolved.append(pending)  # answered without an id: linked after the chunk
+    elif agreed is not None:
+        event.df_id = agreed.id
+        _bind(writes, pending, agreed)
     event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
     ctx.count(EXPORT, sent.action)
@@ -396,14 +401,15 @@ def run_export(ctx) -> None:
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
-    runner = open_runner(ctx, min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+    senders = Senders(ctx.client, ctx.settings,
+                      min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
     try:
-        _export_chunks(ctx, relations, runner)
+        _export_chunks(ctx, relations, senders)
     finally:
-        runner.close()
+        senders.close()
 
 
-def _export_chunks(ctx, relations, runner) -> None:
+def _export_chunks(ctx, relations, senders: Senders) -> None:
     last_id, processed = 0, 0
     while True:
         chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
@@ -413,7 +419,7 @@ def _export_chunks(ctx, relations, runner) -> None:
         links = links_of([relation.pk for relation in chunk])
         writes = ChunkWrites()
         try:
-            _export_chunk(ctx, chunk, links, writes, runner)
+            _export_chunk(ctx, chunk, links, writes, senders)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
             writes.flush(ctx)
@@ -423,29 +429,32 @@ def _export_chunks(ctx, relations, runner) -> None:
     ctx.progress(processed=processed, final=True)
 
 
-def _export_chunk(ctx, chunk, links, writes: ChunkWrites, runner) -> None:
-    """Plan every (relation, kind) of the chunk, send the writes in order, record them."""
+def _export_chunk(ctx, chunk, links, writes: ChunkWrites, senders: Senders) -> None:
+    """Plan every (relation, kind) of the chunk, send the writes, record them in plan order.
+
+    After a halt (or DigitaleFactuur down, RunFailed) only what was written is still recorded,
+    so the links stay true; the stop is raised once the chunk's id-less creates are resolved.
+    """
     planned = [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
                for relation in chunk
                for kind, number_field in NUMBER_FIELD.items()
                if getattr(relation, number_field).strip()]
-    jobs = [pending.job for pending in planned if pending is not None and pending.job]
-    outcomes = iter(runner.send_all(jobs, ctx.stop_sending))
+    answers = iter(senders.send_chunk(
+        [pending.write for pending in planned if pending is not None and pending.write],
+        ctx.stop_sending))
     unresolved: list = []
     stop = None
     for pending in planned:
         if pending is None:
             ctx.count(EXPORT, Action.UNCHANGED)
             continue
-        outcome = next(outcomes) if pending.job else None
-        if outcome is not None and outcome[0] == "unsent":
+        answer = next(answers) if pending.write else None
+        if answer is not None and answer.unsent:
             continue  # the run is stopping: never sent, the next run sends it
-        if stop is not None and (outcome is None or outcome[0] != "ok"):
-            continue  # after a halt only what was written is recorded (the links stay true)
+        if stop is not None and (answer is None or answer.error is not None):
+            continue
         try:
-            if outcome is not None and outcome[0] == "error" and outcome[1].action == "halt":
-                raise outcome[1]
-            record(ctx, writes, pending, outcome, unresolved)
+            record(ctx, writes, pending, answer, unresolved)
         except Exception as failure:  # a halt, or RunFailed: recorded after the writes
             stop = stop or failure
     _resolve(ctx, writes, unresolved)

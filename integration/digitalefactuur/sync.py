@@ -134,14 +134,15 @@ class RunContext:
     def record_ok(self) -> None:
         self.unavailable_in_a_row = 0
 
-    def stop_sending(self, outcome: tuple) -> bool:
-        """After this outcome of a write, send no more of the chunk? A halt, or DigitaleFactuur
-        unreachable MAX_UNAVAILABLE_IN_A_ROW times in a row (recording then ends the run)."""
-        kind, value = outcome
-        if kind != "error" or value.action == "skip":
+    def stop_sending(self, answer) -> bool:
+        """After this answer to a write (concurrency.Answer), send no more of the chunk? A halt,
+        or DigitaleFactuur unreachable MAX_UNAVAILABLE_IN_A_ROW times in a row (recording then
+        ends the run)."""
+        error = answer.error
+        if error is None or error.action == "skip":
             self._failed_sends = 0
             return False
-        if value.action == "halt":
+        if error.action == "halt":
             return True
         self._failed_sends += 1
         return self._failed_sends >= MAX_UNAVAILABLE_IN_A_ROW
