@@ -22,11 +22,10 @@ numbers, not with its klanten.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .client import Listing, id_order
-from .links import COPY_FIELDS, DfLink, source_fields, source_klant
+from .links import DfLink, source_fields, source_klant
 from .mapping import raw_klant_hash
 from .schema import DfKlant, normalise_value, valid_id
 
@@ -52,9 +51,11 @@ def held_klant(klant_id: str) -> DfKlant:
 class AccountView:
     """One run's knowledge of the account (see the module docstring)."""
 
-    def __init__(self, client, *, dry_run: bool = False):
+    def __init__(self, client, writer):
         self.client = client
-        self.dry_run = dry_run
+        #: The run's writer (writers.py): it refreshes the links' kept copies, or (a preview)
+        #: does not, and then no kept copy is fresh.
+        self.writer = writer
         #: True once a full read went through to the end.
         self.complete = False
         self.listing = Listing()
@@ -99,7 +100,7 @@ class AccountView:
         """The linked ones among `klanten`; their kept copy moves on where it changed."""
         ids = [klant.id for klant in klanten if valid_id(klant.id)]
         hashes = dict(DfLink.objects.filter(df_id__in=ids).values_list("df_id", "source_hash"))
-        if self.dry_run:
+        if not self.writer.refreshes_copies:
             return set(hashes)
         stale = []
         for klant in klanten:
@@ -110,11 +111,9 @@ class AccountView:
         if stale:
             pks = dict(DfLink.objects.filter(df_id__in=[k.id for k, _raw in stale])
                        .values_list("df_id", "pk"))
-            with transaction.atomic():
-                DfLink.objects.bulk_update(
-                    [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
-                     if klant.id in pks],
-                    COPY_FIELDS)
+            self.writer.refresh_copies(
+                [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
+                 if klant.id in pks])
         return set(hashes)
 
     # --- asking it ----------------------------------------------------------------------------
@@ -145,8 +144,11 @@ class AccountView:
         After the run's full read the link's kept copy is that (the read refreshed it, and the
         export loads its links after the read): no request, no query. Otherwise the filter is
         asked first (its answer holding that id is a fresh copy, whatever else it holds), and
-        only when it does not tell is the whole account read.
+        only when it does not tell is the whole account read. A writer that refreshes no kept
+        copy (a preview) has none: None.
         """
+        if not self.writer.refreshes_copies:
+            return None
         if self.complete:
             if link.df_id not in self.seen:
                 return VANISHED

@@ -79,7 +79,7 @@ from integration.digitalefactuur.schema import (
 )
 
 __all__ = ["MAX_BODY_BYTES", "ApiReading", "DigitaleFactuurClient", "Listing", "NumberAnswer",
-           "WriteResult"]
+           "ReadOnlyClient", "WriteRefused", "WriteResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -622,6 +622,27 @@ class DigitaleFactuurClient:
                                {"facturen_id": wanted, "download_type": "base64"}, None,
                                lambda body, url: self._parse(parse_invoice_pdf, body, url))
         return pdf
+
+
+class WriteRefused(RuntimeError):
+    """A write asked of a client that only reads (a preview): a bug, never a request."""
+
+
+class ReadOnlyClient:
+    """A client that reads and refuses every write: what a preview talks to DigitaleFactuur
+    through, so that nothing it does can create or change a klant."""
+
+    def __init__(self, client: DigitaleFactuurClient):
+        self._client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def create(self, klant: DfKlant, **_options) -> WriteResult:
+        raise WriteRefused("a preview does not create klanten")
+
+    def update(self, klant: DfKlant, **_options) -> WriteResult:
+        raise WriteRefused("a preview does not update klanten")
 
 
 def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) -> list | None:

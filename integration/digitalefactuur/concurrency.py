@@ -22,7 +22,7 @@ DigitaleFactuur's rate limit (README, "Settings"). What this module promises the
 (function, arguments...) called as function(client, *arguments), and the answers come back in
 the writes' order (`ThreadPoolExecutor.map` keeps it; without workers a plain loop on the run's
 own client). A write is not sent once `stop` has said so of an earlier answer (a halt,
-DigitaleFactuur down): its answer is `unsent`.
+DigitaleFactuur down): its answer is `stopped`.
 """
 
 from __future__ import annotations
@@ -93,14 +93,13 @@ class RateGate:
 
 @dataclass(frozen=True)
 class Answer:
-    """What one write of a chunk came to: its result, its error, or neither (never sent)."""
+    """What one write of a chunk came to: its result or its error; neither when nothing came
+    back (a preview sends nothing: what was planned stands)."""
 
     result: object = None
     error: DigitaleFactuurError | None = None
-
-    @property
-    def unsent(self) -> bool:
-        return self.result is None and self.error is None
+    #: Never sent: `stop` said so of an earlier answer.
+    stopped: bool = False
 
 
 class Senders:
@@ -141,7 +140,7 @@ class Senders:
 
         def send(write: tuple) -> Answer:
             if stopped.is_set():  # a halt or an outage meanwhile: what waits is not sent
-                return Answer()
+                return Answer(stopped=True)
             function, *arguments = write
             client = getattr(self._local, "client", self._run_client)
             with translation.override(self._language):

@@ -62,7 +62,7 @@ CHUNK_SIZE = 100
 
 
 class ChunkWrites:
-    """The links and events of one chunk, written in one transaction."""
+    """The links and events of one chunk, saved in one transaction (by the run's writer)."""
 
     def __init__(self):
         self.removed_links: list[int] = []
@@ -70,10 +70,8 @@ class ChunkWrites:
         self.changed_links: list[DfLink] = []
         self.events: list[SyncEvent] = []
 
-    def flush(self, ctx) -> None:
-        if ctx.dry_run:
-            ctx.preview.extend(self.events)
-        elif self.new_links or self.changed_links or self.events or self.removed_links:
+    def save(self, ctx) -> None:
+        if self.new_links or self.changed_links or self.events or self.removed_links:
             with transaction.atomic():
                 if self.removed_links:
                     DfLink.objects.filter(pk__in=self.removed_links).delete()
@@ -88,16 +86,11 @@ class ChunkWrites:
                     DfLink.objects.bulk_create(self.new_links)
                 if self.events:
                     SyncEvent.objects.bulk_create(self.events)
-        self.__init__()
 
 
 def remove_stale_links(ctx, relation_ids=None) -> int:
     """Drop the links of relations that lost their number (never delete in DigitaleFactuur)."""
-    stale = stale_links(relation_ids)
-    if ctx.dry_run:
-        return stale.count()
-    removed, _per_model = stale.delete()
-    return removed
+    return ctx.writer.remove_links(stale_links(relation_ids))
 
 
 class _Refused(Exception):
@@ -134,8 +127,9 @@ class _Pending:
     notes: list = field(default_factory=list)
     #: (function, arguments...): sent as function(client, *arguments) (concurrency.Senders).
     write: tuple | None = None
-    #: What the record comes to when nothing is sent (a dry run, a klant linked as it is).
-    unsent: _Sent = field(default_factory=_Sent)
+    #: What the record comes to when no answer says otherwise (nothing to send: a klant linked
+    #: as it is; or nothing sent: a preview).
+    planned: _Sent = field(default_factory=_Sent)
     refused: str = ""
     #: Events recorded before this one's (a conflict a change push found).
     before: list = field(default_factory=list)
@@ -182,7 +176,7 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
                        list(export.warnings))
     try:
         if link is not None and not gone:
-            base = None if ctx.dry_run else ctx.account.fresh_copy(link)
+            base = ctx.account.fresh_copy(link)
             if base is VANISHED:
                 if not ctx.account.vanished(link.df_id):
                     raise _Refused(ctx.account.vanished_note() or _(
@@ -209,7 +203,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
         # DigitaleFactuur holds these very values already (a write whose link update was
         # lost, or the same change made there): nothing to send, no conflict; agree again.
-        pending.unsent = _Sent(Action.UNCHANGED, holding=base)
+        pending.planned = _Sent(Action.UNCHANGED, holding=base)
         pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
         return
     if (base is not None and pending.kind not in ctx.imported_kinds
@@ -226,8 +220,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
                 message=_("Conflict: de klant is in DigitaleFactuur gewijzigd sinds de vorige "
                           "synchronisatie, en de relatie in PerfectView ook. PerfectView gaat "
                           "voor; de waarden uit DigitaleFactuur worden overschreven.")))
-    if not ctx.dry_run:
-        pending.write = (_update, export.klant, export.elements, base)
+    pending.write = (_update, export.klant, export.elements, base)
 
 
 def _plan_unlinked(ctx, pending: _Pending) -> None:
@@ -237,9 +230,8 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
     if not found:
         event.diff = {e: ["", getattr(export.klant, e)]
                       for e in export.elements if getattr(export.klant, e)}
-        pending.unsent = _Sent(Action.CREATED)
-        if not ctx.dry_run:
-            pending.write = (_create, export.klant, export.elements)
+        pending.planned = _Sent(Action.CREATED)
+        pending.write = (_create, export.klant, export.elements)
         return
     klant = found[0]
     if len(found) > 1:
@@ -261,9 +253,9 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
     event.df_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
-        pending.unsent = _Sent(Action.UNCHANGED, holding=klant)
+        pending.planned = _Sent(Action.UNCHANGED, holding=klant)
         pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
-    elif not ctx.dry_run:
+    else:
         pending.write = (_update, replace(export.klant, id=klant.id), export.elements, klant)
 
 
@@ -289,7 +281,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, answer: Answer | None,
         ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
         return
     ctx.record_ok()
-    sent = answer.result if answer is not None else pending.unsent
+    sent = answer.result if answer is not None and answer.result is not None else pending.planned
     if sent.recreated:
         notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit DigitaleFactuur."))
     if sent.answer is not None and sent.answer.recovered:
@@ -298,9 +290,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, answer: Answer | None,
     if sent.answer is not None:
         notes.extend(sent.answer.warnings)
     agreed = sent.agreed
-    if ctx.dry_run:
-        pass
-    elif agreed is not None and not agreed.id:
+    if agreed is not None and not agreed.id:
         unresolved.append(pending)  # answered without an id: linked after the chunk
     elif agreed is not None:
         event.df_id = agreed.id
@@ -370,15 +360,14 @@ def _in_scope(ctx, relations):
         ctx.note(_("%(count)d relatie(s) met een debiteur- of crediteurnummer vallen buiten "
                    "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd.") % {
             "count": count, "types": names})
-        if ctx.dry_run:
-            for relation in left_out.select_related("relation_type").order_by("pk")[:500]:
-                ctx.preview.append(SyncEvent(
-                    run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
-                    number=relation.debtor_number or relation.creditor_number,
-                    kind="debtor" if relation.debtor_number else "creditor",
-                    message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
-                              "(alleen relatietypen: %(types)s).") % {
-                        "type": relation.relation_type or "-", "types": names}))
+        ctx.writer.explain(lambda: [SyncEvent(
+            run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
+            number=relation.debtor_number or relation.creditor_number,
+            kind="debtor" if relation.debtor_number else "creditor",
+            message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
+                      "(alleen relatietypen: %(types)s).") % {
+                "type": relation.relation_type or "-", "types": names})
+            for relation in left_out.select_related("relation_type").order_by("pk")[:500]])
     return relations.filter(in_scope)
 
 
@@ -401,8 +390,8 @@ def run_export(ctx) -> None:
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
-    senders = Senders(ctx.client, ctx.settings,
-                      min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+    senders = ctx.writer.senders(ctx.client, ctx.settings,
+                                 min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
     try:
         _export_chunks(ctx, relations, senders)
     finally:
@@ -422,7 +411,7 @@ def _export_chunks(ctx, relations, senders: Senders) -> None:
             _export_chunk(ctx, chunk, links, writes, senders)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
-            writes.flush(ctx)
+            ctx.writer.write(ctx, writes)
         processed += len(chunk)
         ctx.progress(processed=processed)
         ctx.beat()
@@ -449,7 +438,7 @@ def _export_chunk(ctx, chunk, links, writes: ChunkWrites, senders: Senders) -> N
             ctx.count(EXPORT, Action.UNCHANGED)
             continue
         answer = next(answers) if pending.write else None
-        if answer is not None and answer.unsent:
+        if answer is not None and answer.stopped:
             continue  # the run is stopping: never sent, the next run sends it
         if stop is not None and (answer is None or answer.error is not None):
             continue
