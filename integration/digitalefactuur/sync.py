@@ -167,14 +167,17 @@ def not_ready_reason(df) -> str:
     return ""
 
 
-def _finish(run: SyncRun, status: str, message: str = "", *, save: bool = True) -> SyncRun:
+def _close(run: SyncRun, status: str, message: str = "") -> SyncRun:
     run.status = status
     run.message = message or run.message
     run.finished_at = timezone.now()
     if run.started_at is None:
         run.started_at = run.finished_at
-    if save:
-        run.save()
+    return run
+
+
+def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
+    _close(run, status, message).save()
     return run
 
 
@@ -253,10 +256,6 @@ class Preview:
     events: list[SyncEvent]
 
     @property
-    def status_label(self) -> str:
-        return Status(self.status).label
-
-    @property
     def duration(self) -> timedelta | None:
         if self.started_at is None or self.finished_at is None:
             return None
@@ -274,7 +273,7 @@ def preview(settings_id: int, trigger: str, *, run_id: int | None = None,
     if not message:
         _start(sync_run)
         status, message = _phases(sync_run, df, writer, None, None, on_progress)
-    _finish(sync_run, status, message, save=False)
+    _close(sync_run, status, message)
     return Preview(
         run_id=sync_run.pk, status=sync_run.status, message=sync_run.message,
         message_parts=sync_run.message_parts, detail=sync_run.detail, counts=sync_run.counts,
