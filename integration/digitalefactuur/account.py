@@ -22,7 +22,6 @@ numbers, not with its klanten.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .client import Listing, id_order
@@ -43,12 +42,20 @@ LINK_SLICE = 5000
 VANISHED = object()
 
 
+def held_klant(klant_id: str) -> DfKlant:
+    """A klant a link held when the account was read: only its id is kept (memory grows with
+    the account's ids, not its klanten), enough to name it and to refuse taking it."""
+    return DfKlant(id=klant_id)
+
+
 class AccountView:
     """One run's knowledge of the account (see the module docstring)."""
 
-    def __init__(self, client, *, dry_run: bool = False):
+    def __init__(self, client, writer):
         self.client = client
-        self.dry_run = dry_run
+        #: The run's writer (writers.py): it refreshes the links' kept copies, or (a preview)
+        #: does not, and then no kept copy is fresh.
+        self.writer = writer
         #: True once a full read went through to the end.
         self.complete = False
         self.listing = Listing()
@@ -57,6 +64,7 @@ class AccountView:
         #: The klanten no link holds, whole (the export may adopt one by its number).
         self.free: dict[str, DfKlant] = {}
         self._vanished: list[DfLink] | None = None
+        self._vanished_ids: set[str] = set()
         #: How many linked klanten a read missed when it missed too many to act on.
         self.too_many_vanished = 0
         self._taken: set[str] = set()
@@ -92,7 +100,7 @@ class AccountView:
         """The linked ones among `klanten`; their kept copy moves on where it changed."""
         ids = [klant.id for klant in klanten if valid_id(klant.id)]
         hashes = dict(DfLink.objects.filter(df_id__in=ids).values_list("df_id", "source_hash"))
-        if self.dry_run:
+        if not self.writer.refreshes_copies:
             return set(hashes)
         stale = []
         for klant in klanten:
@@ -103,18 +111,17 @@ class AccountView:
         if stale:
             pks = dict(DfLink.objects.filter(df_id__in=[k.id for k, _raw in stale])
                        .values_list("df_id", "pk"))
-            with transaction.atomic():
-                DfLink.objects.bulk_update(
-                    [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
-                     if klant.id in pks],
-                    ["source", "source_hash"])
+            self.writer.refresh_copies(
+                [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
+                 if klant.id in pks])
         return set(hashes)
 
     # --- asking it ----------------------------------------------------------------------------
 
     def find(self, number: str) -> list[DfKlant]:
-        """The klanten with this relatienummer, lowest id first (whole where the export may
-        adopt them; `available` says which).
+        """The klanten with this relatienummer, lowest id first: whole where the export may
+        adopt them, and as `held_klant` (the id alone) where a link held them when the account
+        was read; `available` says which may be taken.
 
         From the full read when there is one; otherwise from the filter when its answer shows
         it honoured; otherwise the full read is made now and answers.
@@ -127,7 +134,7 @@ class AccountView:
             if answer.honoured:
                 return sorted((k for k in answer.with_number() if valid_id(k.id)), key=id_order)
         self.read_all()
-        return [self.free.get(klant_id) or DfKlant(id=klant_id)
+        return [self.free.get(klant_id) or held_klant(klant_id)
                 for klant_id in self.by_number.get(number, ())]
 
     def fresh_copy(self, link: DfLink):
@@ -137,8 +144,11 @@ class AccountView:
         After the run's full read the link's kept copy is that (the read refreshed it, and the
         export loads its links after the read): no request, no query. Otherwise the filter is
         asked first (its answer holding that id is a fresh copy, whatever else it holds), and
-        only when it does not tell is the whole account read.
+        only when it does not tell is the whole account read. A writer that refreshes no kept
+        copy (a preview) has none: None.
         """
+        if not self.writer.refreshes_copies:
+            return None
         if self.complete:
             if link.df_id not in self.seen:
                 return VANISHED
@@ -195,8 +205,14 @@ class AccountView:
             too_many = (len(vanished) > VANISHED_FLOOR
                         and len(vanished) > VANISHED_SHARE * total)
             self._vanished = [] if too_many else vanished
+            self._vanished_ids = {link.df_id for link in self._vanished}
             self.too_many_vanished = len(vanished) if too_many else 0
         return self._vanished
+
+    def vanished(self, df_id: str) -> bool:
+        """Is this link's klant one of `vanished_links`?"""
+        self.vanished_links()
+        return df_id in self._vanished_ids
 
     def vanished_note(self) -> str:
         count = self.too_many_vanished

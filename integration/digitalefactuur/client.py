@@ -7,9 +7,14 @@ size limit on every answer, and one door (`_attempt`) every request passes throu
 What it guarantees to the sync engine:
 
 - Every failure is a `DigitaleFactuurError` whose `action` says retry, halt or skip
-  (see `errors.py`). Reads and updates are retried here already, with exponential backoff and
-  full jitter, bounded by `max_attempts` and by `retry_budget` seconds; a Retry-After is honoured
-  but never slept past the budget.
+  (see `errors.py`). Reads and updates are retried here already (tenacity, `_retrying`), with
+  exponential backoff and full jitter, bounded by `max_attempts` and by `retry_budget` seconds;
+  a Retry-After is honoured but never slept past the budget. The errors are classified from the
+  answer, body included (DigitaleFactuur often reports them in an HTTP 200), before tenacity
+  decides on them.
+- A `gate` (optional, shared by clients sending at once: `concurrency.RateGate`) is a policy the
+  client consults: it is asked to admit every attempt of a call (within what is left of the
+  call's retry budget) and told of every answer (a 429 closes it for everyone).
 - A GET that meets a kept-alive connection the server closed just then is sent once more at
   once, on a fresh connection (it never reached the server; not counted as an attempt).
 - A create is never repeated blindly: after an ambiguous failure (a timeout, a dropped
@@ -39,14 +44,16 @@ by a lookup.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 from urllib.parse import quote
 
 import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from integration.digitalefactuur import redaction, transport
 from integration.digitalefactuur.errors import (
@@ -72,14 +79,17 @@ from integration.digitalefactuur.schema import (
 )
 
 __all__ = ["MAX_BODY_BYTES", "ApiReading", "DigitaleFactuurClient", "Listing", "NumberAnswer",
-           "WriteResult"]
+           "ReadOnlyClient", "WriteRefused", "WriteResult"]
 
 logger = logging.getLogger(__name__)
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
-_BACKOFF_BASE_SECONDS = 0.5
-_BACKOFF_CAP_SECONDS = 30.0
+#: Exponential backoff with full jitter: a random wait below 0.5 s, 1 s, 2 s, ... at most 30 s.
+_BACKOFF = wait_random_exponential(multiplier=0.5, max=30.0)
+#: What a request that may be repeated is sent again for: nothing happened, or repeating is
+#: harmless (a garbled answer is asked for again like a timeout).
+RETRYABLE = (Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer)
 #: Klanten handed to the caller at a time: a page of 20,000 (a service that ignores paging) is
 #: planned and written in slices, never in one transaction.
 SLICE_SIZE = 250
@@ -146,6 +156,16 @@ class ApiReading:
 # --- the client -------------------------------------------------------------------------------
 
 
+class Gate(Protocol):
+    """A policy the client consults around every attempt of a call (see the module docstring)."""
+
+    def admit(self, budget_left: float) -> None:
+        """Return when the attempt may go; raise (RateLimited) when that is past `budget_left`."""
+
+    def answered(self, failure: DigitaleFactuurError | None) -> None:
+        """One attempt's outcome: None for a success, else the error it raised."""
+
+
 class DigitaleFactuurClient:
     """A connection to one DigitaleFactuur account. Use as a context manager, or `close()` it."""
 
@@ -164,7 +184,7 @@ class DigitaleFactuurClient:
         test_timeout: float = 5,
         total_timeout: float | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
-        rng: random.Random | None = None,
+        gate: Gate | None = None,
     ):
         account_id, access_code = str(account_id).strip(), str(access_code).strip()
         if not str(base_url).startswith(("http://", "https://")):
@@ -185,7 +205,7 @@ class DigitaleFactuurClient:
         self.max_body_bytes = int(max_body_bytes)
         self._sleep = sleep
         self._clock = clock
-        self._rng = rng or random.Random()  # jitter, not security
+        self.gate = gate
         self._prefix = "/".join(
             (self.base_url, quote(account_id, safe=""), quote(access_code, safe=""), "")
         )
@@ -250,26 +270,9 @@ class DigitaleFactuurClient:
         page = 1
         while True:
             klanten, url = self._call("GET", "klanten", {"page": page}, None, self._klanten)
-            listing.pages += 1
-            if not klanten:
+            fresh = _news(klanten, seen, listing, page, url, "een klant")
+            if fresh is None:
                 return
-            fresh, new_ids = [], 0
-            for klant in klanten:
-                if klant.id:
-                    if klant.id in seen:
-                        listing.repeated += 1
-                        continue
-                    seen.add(klant.id)
-                    new_ids += 1
-                fresh.append(klant)
-            if not new_ids:
-                listing.ended_by_repeat = page > 1
-                return
-            listing.read += len(fresh)
-            if listing.pages >= 3 and listing.repeated > listing.read:
-                raise ProtocolError(url=url, detail=(
-                    f"de lijst eindigt niet: {listing.pages} pagina's brachten "
-                    f"{listing.repeated} keer een klant die al gelezen was"))
             for start in range(0, len(fresh), SLICE_SIZE):
                 yield fresh[start:start + SLICE_SIZE]
             page += 1
@@ -321,20 +324,21 @@ class DigitaleFactuurClient:
         """
         xml, warnings = klant_to_xml(replace(klant, id=""), fields=fields)
         number = normalise_value(klant.relatienummer)
-        started, attempt = self._clock(), 0
+        attempts = itertools.count(1)
         # uncertain: the last attempt may have been applied; ambiguous: some attempt may have.
         uncertain = ambiguous = False
-        while True:
-            attempt += 1
+
+        def attempt() -> WriteResult:
+            nonlocal uncertain, ambiguous
             try:
                 if uncertain:
                     found = self.find_everywhere(number)
                     if found:
                         return WriteResult(found[0], tuple(warnings), recovered=True)
                     uncertain = False
-                body, url = self._attempt("POST", "klant_aanmaken", None, xml, attempt)
+                body, url = self._attempt("POST", "klant_aanmaken", None, xml, next(attempts))
                 return self._write_result(body, url, xml, warnings)
-            except (Conflict, Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer) as exc:
+            except (Conflict, *RETRYABLE) as exc:
                 failure = exc
             if isinstance(failure, Conflict):
                 if not ambiguous:
@@ -344,11 +348,13 @@ class DigitaleFactuurClient:
                 if not found:
                     raise failure
                 return WriteResult(found[0], tuple(warnings), recovered=True)
-            if not isinstance(failure, RateLimited):  # a 429 was refused: nothing happened
-                if not number:
-                    raise failure  # nothing to look up: better an error than a duplicate
+            if not isinstance(failure, RateLimited) and number:  # a 429: nothing happened
                 uncertain = ambiguous = True
-            self._wait_before_retry(failure, attempt, started)
+            raise failure
+
+        # Without a relatienummer there is nothing to look up: better an error than a duplicate.
+        return self._retrying(lambda failure: isinstance(failure, RETRYABLE) and (
+            bool(number) or isinstance(failure, RateLimited)))(attempt)
 
     def update(self, klant: DfKlant, *, fields: Iterable[str] | None = None,
                base: DfKlant | None = None) -> WriteResult:
@@ -405,33 +411,52 @@ class DigitaleFactuurClient:
               xml: bytes | None, read: Callable[[bytes, str], object]) -> tuple[object, str]:
         """`_attempt` and `read` (body, url -> value) with retries, for requests that may be
         repeated (reads and updates): a garbled answer is asked for again like a timeout."""
-        started, attempt = self._clock(), 0
-        while True:
-            attempt += 1
-            try:
-                body, url = self._attempt(method, action, params, xml, attempt)
-                return read(body, url), url
-            except (Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer) as exc:
-                failure = exc
-            self._wait_before_retry(failure, attempt, started)
+        attempts = itertools.count(1)
 
-    def _wait_before_retry(self, failure: DigitaleFactuurError, attempt: int,
-                           started: float) -> None:
-        """Sleep before the next attempt, or raise `failure` when attempts or budget are spent."""
-        remaining = self.retry_budget - (self._clock() - started)
-        if attempt >= self.max_attempts or remaining <= 0:
-            raise failure
-        retry_after = getattr(failure, "retry_after", None)
-        if retry_after is not None:
-            if retry_after > remaining:
-                raise failure  # waiting as asked would overrun the budget: let the run decide
-            delay = retry_after
-        else:
-            ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-            delay = min(self._rng.uniform(0, ceiling), remaining)
-        logger.info("digitalefactuur retry after %s: waiting %.2f s before attempt %d",
-                    type(failure).__name__, delay, attempt + 1)
-        self._sleep(delay)
+        def attempt() -> tuple[object, str]:
+            body, url = self._attempt(method, action, params, xml, next(attempts))
+            return read(body, url), url
+
+        return self._retrying()(attempt)
+
+    def _retrying(self, retryable: Callable[[BaseException], bool] | None = None) -> Retrying:
+        """One call's retries: up to `max_attempts`, within `retry_budget` seconds from now.
+
+        The wait is the answer's Retry-After, else exponential backoff with full jitter never
+        past the budget; a Retry-After beyond what is left of the budget is not waited for (the
+        failure is raised: the run decides). The gate, if any, admits every attempt.
+        """
+        started = self._clock()
+
+        def left() -> float:
+            return self.retry_budget - (self._clock() - started)
+
+        def stop(state: RetryCallState) -> bool:
+            retry_after = getattr(state.outcome.exception(), "retry_after", None)
+            remaining = left()
+            return (state.attempt_number >= self.max_attempts or remaining <= 0
+                    or (retry_after is not None and retry_after > remaining))
+
+        def wait(state: RetryCallState) -> float:
+            retry_after = getattr(state.outcome.exception(), "retry_after", None)
+            if retry_after is not None:
+                return retry_after
+            return max(0.0, min(_BACKOFF(state), left()))
+
+        def before_sleep(state: RetryCallState) -> None:
+            logger.info("digitalefactuur retry after %s: waiting %.2f s before attempt %d",
+                        type(state.outcome.exception()).__name__, state.upcoming_sleep,
+                        state.attempt_number + 1)
+
+        def admit(_state: RetryCallState) -> None:
+            if self.gate is not None:
+                self.gate.admit(max(0.0, left()))
+
+        return Retrying(
+            retry=retry_if_exception(retryable or (lambda failure: isinstance(failure,
+                                                                              RETRYABLE))),
+            stop=stop, wait=wait, sleep=self._sleep, before=admit, before_sleep=before_sleep,
+            reraise=True)
 
     def _attempt(self, method: str, action: str, params: Mapping[str, object] | None,
                  xml: bytes | None, attempt: int, *, timeouts: tuple[float, float] | None = None,
@@ -478,6 +503,8 @@ class DigitaleFactuurClient:
         if failure is None:
             failure = error_for_response(status, retry_after, body, url=url, scrub=self._scrub)
         self._log(action, status, started, attempt, failure)
+        if self.gate is not None:
+            self.gate.answered(failure)
         if failure is not None:
             raise failure
         return body, url
@@ -577,25 +604,10 @@ class DigitaleFactuurClient:
                       "order_type": "asc"}
             answer, url = self._call("GET", "facturen", params, None,
                                      lambda body, url: self._parse(parse_facturen, body, url))
-            listing.pages += 1
             listing.unreadable += answer.unreadable
-            if not answer.invoices:
+            fresh = _news(answer.invoices, seen, listing, page, url, "een factuur")
+            if fresh is None:
                 return
-            fresh = []
-            for invoice in answer.invoices:
-                if invoice.id in seen:
-                    listing.repeated += 1
-                    continue
-                seen.add(invoice.id)
-                fresh.append(invoice)
-            if not fresh:
-                listing.ended_by_repeat = page > 1
-                return
-            listing.read += len(fresh)
-            if listing.pages >= 3 and listing.repeated > listing.read:
-                raise ProtocolError(url=url, detail=(
-                    f"de lijst eindigt niet: {listing.pages} pagina's brachten "
-                    f"{listing.repeated} keer een factuur die al gelezen was"))
             yield fresh
             page += 1
 
@@ -610,6 +622,58 @@ class DigitaleFactuurClient:
                                {"facturen_id": wanted, "download_type": "base64"}, None,
                                lambda body, url: self._parse(parse_invoice_pdf, body, url))
         return pdf
+
+
+class WriteRefused(RuntimeError):
+    """A write asked of a client that only reads (a preview): a bug, never a request."""
+
+
+class ReadOnlyClient:
+    """A client that reads and refuses every write: what a preview talks to DigitaleFactuur
+    through, so that nothing it does can create or change a klant."""
+
+    def __init__(self, client: DigitaleFactuurClient):
+        self._client = client
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def create(self, klant: DfKlant, **_options) -> WriteResult:
+        raise WriteRefused("a preview does not create klanten")
+
+    def update(self, klant: DfKlant, **_options) -> WriteResult:
+        raise WriteRefused("a preview does not update klanten")
+
+
+def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) -> list | None:
+    """What page `page` of a list (klanten, facturen) brings that was not read before; None
+    where the list ends: at an empty page, or at a page with no id not read before.
+
+    Ids read before are dropped and counted (`listing`); items without an id pass (the caller
+    skips them with the reason). Pages that keep repeating more than they bring: the service
+    loops, ProtocolError.
+    """
+    listing.pages += 1
+    if not items:
+        return None
+    fresh, new_ids = [], 0
+    for item in items:
+        if item.id:
+            if item.id in seen:
+                listing.repeated += 1
+                continue
+            seen.add(item.id)
+            new_ids += 1
+        fresh.append(item)
+    if not new_ids:
+        listing.ended_by_repeat = page > 1
+        return None
+    listing.read += len(fresh)
+    if listing.pages >= 3 and listing.repeated > listing.read:
+        raise ProtocolError(url=url, detail=(
+            f"de lijst eindigt niet: {listing.pages} pagina's brachten "
+            f"{listing.repeated} keer {noun} die al gelezen was"))
+    return fresh
 
 
 def id_order(klant: DfKlant) -> tuple[int, int, str]:

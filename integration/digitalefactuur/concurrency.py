@@ -12,16 +12,17 @@ DigitaleFactuur's rate limit (README, "Settings"). What this module promises the
   The clients are built in the run's thread from the same settings and credentials as the run's
   own client: the configuration is shared, the sessions are not.
 - A 429 backs the whole export off: when any worker is refused, every worker holds its next
-  request until the Retry-After has passed (`RateGate`), instead of each retrying on its own
+  request until the Retry-After has passed (`RateGate`, the gate every worker's client
+  consults), instead of each retrying on its own
   while the others keep knocking. A hold longer than what is left of a call's retry budget fails
   that call as the 429 itself would have, without sending what the server asked us not to send.
   Each client's attempts, budget and deadline still hold as they are.
 
-`send_all(jobs, stop)` sends a chunk's writes and returns their outcomes in the jobs' order
-(`ThreadPoolExecutor.map` keeps it): ("ok", result), ("error", the DigitaleFactuurError), or
-("unsent", None) for a job never sent because `stop` said so after an earlier outcome (a halt,
-DigitaleFactuur down). `InlineRunner` sends them one after the other on the run's own client,
-`ExportPool` over its workers, so the sequential export takes the very same path.
+`Senders.send_chunk(writes, stop)` is the one way a chunk's writes go out: each write is a
+(function, arguments...) called as function(client, *arguments), and the answers come back in
+the writes' order (`ThreadPoolExecutor.map` keeps it; without workers a plain loop on the run's
+own client). A write is not sent once `stop` has said so of an earlier answer (a halt,
+DigitaleFactuur down): its answer is `stopped`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -75,130 +77,89 @@ class RateGate:
             longest -= closed
         return 0.0
 
+    # --- the client's gate (client.Gate): consulted around every attempt of every worker ------
 
-class GatedClient(DigitaleFactuurClient):
-    """A worker's client: every attempt first passes the export's `RateGate`."""
-
-    def __init__(self, *args, gate: RateGate, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._gate = gate
-        self._call_started = self._clock()
-
-    def _attempt(self, method, action, params, xml, attempt, **kwargs):
-        # The client's one door, wrapped: attempt 1 starts a call (client._call, create), whose
-        # retry budget the gate's hold counts against.
-        if attempt == 1:
-            self._call_started = self._clock()
-        left = self.retry_budget - (self._clock() - self._call_started)
-        closed = self._gate.wait(max(0.0, left))
+    def admit(self, budget_left: float) -> None:
+        closed = self.wait(budget_left)
         if closed:
             raise RateLimited(code=429, retry_after=closed, detail=_(
                 "de export wacht op de limiet van DigitaleFactuur: nog %(seconds).0f s") % {
                 "seconds": closed})
-        try:
-            return super()._attempt(method, action, params, xml, attempt, **kwargs)
-        except RateLimited as limited:
-            self._gate.hold(limited.retry_after)
-            raise
+
+    def answered(self, failure: DigitaleFactuurError | None) -> None:
+        if isinstance(failure, RateLimited):
+            self.hold(failure.retry_after)
 
 
-def _outcome(job, client) -> tuple:
-    function, *arguments = job
-    try:
-        return "ok", function(client, *arguments)
-    except DigitaleFactuurError as error:
-        return "error", error
+@dataclass(frozen=True)
+class Answer:
+    """What one write of a chunk came to: its result or its error; neither when nothing came
+    back (a preview sends nothing: what was planned stands)."""
+
+    result: object = None
+    error: DigitaleFactuurError | None = None
+    #: Never sent: `stop` said so of an earlier answer.
+    stopped: bool = False
 
 
-class InlineRunner:
-    """No workers: `submit` runs the job at once on the run's own client."""
+class Senders:
+    """The export's clients: the run's own (`size` 1), or `size` workers with a client each,
+    all behind one `RateGate`."""
 
-    size = ahead = 1
-
-    def __init__(self, client):
-        self._client = client
-
-    def send_all(self, jobs, stop: Callable[[tuple], bool]) -> list[tuple]:
-        outcomes, stopped = [], False
-        for job in jobs:
-            if stopped:
-                outcomes.append(("unsent", None))
-                continue
-            outcome = _outcome(job, self._client)
-            outcomes.append(outcome)
-            stopped = stop(outcome)
-        return outcomes
-
-    def submit(self, job, *args) -> Future:
-        future = Future()
-        try:
-            future.set_result(job(self._client, *args))
-        except Exception as error:  # handed over exactly as a worker's would be
-            future.set_exception(error)
-        return future
-
-    def close(self) -> None:
-        pass  # the run's client belongs to the run
-
-
-class ExportPool:
-    """`size` worker threads, each with its own `GatedClient`, all behind one `RateGate`."""
-
-    def __init__(self, df_settings, size: int):
-        self.size = size
-        #: Jobs handed out before the exporter waits for the first: a worker that finishes
-        #: finds the next job ready while the exporter waits for a slower one.
-        self.ahead = 2 * size
-        self.gate = RateGate()
-        # Built here, in the run's thread: the credentials are read once per client and never
-        # travel as a task argument or a closure.
-        self._clients = [GatedClient.from_settings(df_settings.account_id,
-                                                   df_settings.access_code, gate=self.gate)
-                         for _worker in range(size)]
-        self._idle: queue.SimpleQueue[GatedClient] = queue.SimpleQueue()
-        for client in self._clients:
-            self._idle.put(client)
+    def __init__(self, run_client, df_settings, size: int):
+        self.size = max(1, size)
+        self._run_client = run_client
+        self._clients: list[DigitaleFactuurClient] = []
+        self._executor = None
         self._local = threading.local()
         # Translations are per thread: a worker's texts (warnings, error details) speak the
         # language of the run's thread.
         self._language = translation.get_language()
-        self._executor = ThreadPoolExecutor(size, thread_name_prefix="digitalefactuur-export",
-                                            initializer=self._take_client)
+        if self.size == 1:
+            return
+        self.gate = RateGate()
+        # Built here, in the run's thread: the credentials are read once per client and never
+        # travel as a task argument or a closure.
+        self._clients = [DigitaleFactuurClient.from_settings(
+            df_settings.account_id, df_settings.access_code, gate=self.gate)
+            for _worker in range(self.size)]
+        idle: queue.SimpleQueue[DigitaleFactuurClient] = queue.SimpleQueue()
+        for client in self._clients:
+            idle.put(client)
 
-    def _take_client(self) -> None:
-        self._local.client = self._idle.get_nowait()
+        def take_client() -> None:
+            self._local.client = idle.get_nowait()
 
-    def _run(self, job, args):
-        with translation.override(self._language):
-            return job(self._local.client, *args)
+        self._executor = ThreadPoolExecutor(self.size, initializer=take_client,
+                                            thread_name_prefix="digitalefactuur-export")
 
-    def submit(self, job, *args) -> Future:
-        return self._executor.submit(self._run, job, args)
-
-    def send_all(self, jobs, stop: Callable[[tuple], bool]) -> list[tuple]:
+    def send_chunk(self, writes: list[tuple], stop: Callable[[Answer], bool]) -> list[Answer]:
+        """Every write of a chunk, at most `size` at a time; the answers in the writes' order."""
         stopped = threading.Event()
         judged = threading.Lock()
 
-        def send(job):
+        def send(write: tuple) -> Answer:
             if stopped.is_set():  # a halt or an outage meanwhile: what waits is not sent
-                return "unsent", None
+                return Answer(stopped=True)
+            function, *arguments = write
+            client = getattr(self._local, "client", self._run_client)
             with translation.override(self._language):
-                outcome = _outcome(job, self._local.client)
+                try:
+                    answer = Answer(result=function(client, *arguments))
+                except DigitaleFactuurError as error:
+                    answer = Answer(error=error)
             with judged:
-                if stop(outcome):
+                if stop(answer):
                     stopped.set()
-            return outcome
+            return answer
 
-        return list(self._executor.map(send, jobs))
+        if self._executor is None:
+            return [send(write) for write in writes]
+        return list(self._executor.map(send, writes))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """The workers and their clients; the run's client belongs to the run."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
         for client in self._clients:
             client.close()
-
-
-def open_runner(ctx, size: int):
-    """The export's way to send: a pool of `size` workers, or inline on the run's client."""
-    if size <= 1:
-        return InlineRunner(ctx.client)
-    return ExportPool(ctx.settings, size)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integration.connectors.models import SyncEvent
@@ -41,33 +40,29 @@ from integration.crm.models import Relation
 
 from .account import VANISHED
 from .client import WriteResult, id_order
-from .concurrency import open_runner
+from .concurrency import Answer, Senders
 from .errors import NotFound
-from .links import DfLink, klant_payload, source_fields
-from .mapping import (
-    NUMBER_FIELD,
-    Export,
-    classify,
-    fingerprint,
-    klant_diff,
-    raw_klant_hash,
-    raw_relation_hash,
-    to_klant,
+from .links import (
+    AGREEMENT_FIELDS,
+    DfLink,
+    agree,
+    links_of,
+    relations_to_push,  # noqa: F401  (tasks.py asks the exporter; the binder answers)
+    scope_types,
+    stale_links,
+    state_of,
 )
-from .plan import LinkState, compare_found, export_state
+from .mapping import NUMBER_FIELD, Export, classify, fingerprint, klant_diff, to_klant
+from .plan import compare_found, export_state
 from .schema import DfKlant
 
 EXPORT = SyncEvent.Direction.EXPORT
 Action = SyncEvent.Action
 CHUNK_SIZE = 100
-#: What an export writes on a link that exists already.
-LINK_FIELDS = ["df_id", "number", "sent_fingerprint", "received_fingerprint",
-               "received_raw_hash", "relation_raw_hash", "last_payload", "synced_at", "source",
-               "source_hash"]
 
 
 class ChunkWrites:
-    """The links and events of one chunk, written in one transaction."""
+    """The links and events of one chunk, saved in one transaction (by the run's writer)."""
 
     def __init__(self):
         self.removed_links: list[int] = []
@@ -75,10 +70,8 @@ class ChunkWrites:
         self.changed_links: list[DfLink] = []
         self.events: list[SyncEvent] = []
 
-    def flush(self, ctx) -> None:
-        if ctx.dry_run:
-            ctx.preview.extend(self.events)
-        elif self.new_links or self.changed_links or self.events or self.removed_links:
+    def save(self, ctx) -> None:
+        if self.new_links or self.changed_links or self.events or self.removed_links:
             with transaction.atomic():
                 if self.removed_links:
                     DfLink.objects.filter(pk__in=self.removed_links).delete()
@@ -88,36 +81,16 @@ class ChunkWrites:
                     # PostgreSQL).
                     DfLink.objects.bulk_create(
                         self.changed_links, update_conflicts=True, unique_fields=["id"],
-                        update_fields=LINK_FIELDS)
+                        update_fields=AGREEMENT_FIELDS)
                 if self.new_links:
                     DfLink.objects.bulk_create(self.new_links)
                 if self.events:
                     SyncEvent.objects.bulk_create(self.events)
-        self.__init__()
-
-
-def _state(link: DfLink | None) -> LinkState | None:
-    if link is None:
-        return None
-    return LinkState(relation_id=link.relation_id, kind=link.kind, df_id=link.df_id,
-                     sent_fingerprint=link.sent_fingerprint,
-                     received_fingerprint=link.received_fingerprint,
-                     last_klant=link.last_klant, pk=link.pk,
-                     received_raw_hash=link.received_raw_hash,
-                     relation_raw_hash=link.relation_raw_hash, source_hash=link.source_hash)
 
 
 def remove_stale_links(ctx, relation_ids=None) -> int:
     """Drop the links of relations that lost their number (never delete in DigitaleFactuur)."""
-    stale = DfLink.objects.none()
-    for kind, number_field in NUMBER_FIELD.items():
-        stale = stale | DfLink.objects.filter(kind=kind, **{f"relation__{number_field}": ""})
-    if relation_ids is not None:
-        stale = stale.filter(relation_id__in=relation_ids)
-    if ctx.dry_run:
-        return stale.count()
-    removed, _per_model = stale.delete()
-    return removed
+    return ctx.writer.remove_links(stale_links(relation_ids))
 
 
 class _Refused(Exception):
@@ -126,18 +99,23 @@ class _Refused(Exception):
 
 @dataclass
 class _Sent:
-    """What a write did: the answer (None: nothing written), as what action."""
+    """What a write did (or, when nothing is sent, what the record comes to): as what action,
+    the answer, and the klant both sides agree on now."""
 
     action: str = Action.UPDATED
     answer: WriteResult | None = None
     recreated: bool = False
-    #: A klant found by its number instead of creating (after a 404: linked and updated).
-    found: DfKlant | None = None
+    #: The klant agreed on when there is no answer: one that already holds our values.
+    holding: DfKlant | None = None
+
+    @property
+    def agreed(self) -> DfKlant | None:
+        return self.answer.klant if self.answer is not None else self.holding
 
 
 @dataclass
 class _Pending:
-    """One (relation, kind) planned in the run's thread; `job` is the write to send, if any."""
+    """One (relation, kind) planned in the run's thread; `write` is what to send, if anything."""
 
     relation: Relation
     kind: str
@@ -147,18 +125,17 @@ class _Pending:
     number: str
     event: SyncEvent
     notes: list = field(default_factory=list)
-    #: (function, arguments): run as function(client, *arguments) by the runner.
-    job: tuple | None = None
-    #: The action when nothing is sent (a dry run, a klant linked as it is).
-    action: str = Action.UPDATED
-    #: A klant not linked yet, found by its number: linked when recorded.
-    found: DfKlant | None = None
+    #: (function, arguments...): sent as function(client, *arguments) (concurrency.Senders).
+    write: tuple | None = None
+    #: What the record comes to when no answer says otherwise (nothing to send: a klant linked
+    #: as it is; or nothing sent: a preview).
+    planned: _Sent = field(default_factory=_Sent)
     refused: str = ""
     #: Events recorded before this one's (a conflict a change push found).
     before: list = field(default_factory=list)
 
 
-# --- the jobs: network only, no database (they may run on a worker thread) ------------------
+# --- the writes: network only, no database (they may run on a worker thread) ----------------
 
 def _update(client, klant: DfKlant, elements, base: DfKlant | None) -> _Sent:
     try:
@@ -177,7 +154,7 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
     found = client.find_everywhere(klant.relatienummer) if klant.relatienummer else []
     if found:
         answer = client.update(replace(klant, id=found[0].id), fields=elements, base=found[0])
-        return _Sent(Action.UPDATED, answer, recreated=False, found=found[0])
+        return _Sent(Action.UPDATED, answer)
     return _Sent(Action.CREATED, client.create(klant, fields=elements), recreated=recreated)
 
 
@@ -186,7 +163,7 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
 def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
     """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
     gone = link is not None and link.df_id in ctx.vanished_ids
-    export, crm_fingerprint, changed = export_state(relation, kind, _state(link))
+    export, crm_fingerprint, changed = export_state(relation, kind, state_of(link))
     if not (changed or gone):
         return None
     if export is None:
@@ -199,9 +176,9 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
                        list(export.warnings))
     try:
         if link is not None and not gone:
-            base = None if ctx.dry_run else ctx.account.fresh_copy(link)
+            base = ctx.account.fresh_copy(link)
             if base is VANISHED:
-                if link.df_id not in {v.df_id for v in ctx.account.vanished_links()}:
+                if not ctx.account.vanished(link.df_id):
                     raise _Refused(ctx.account.vanished_note() or _(
                         "De klant (id %(id)s) is niet gevonden in DigitaleFactuur; er is "
                         "niets verstuurd.") % {"id": link.df_id})
@@ -226,7 +203,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
         # DigitaleFactuur holds these very values already (a write whose link update was
         # lost, or the same change made there): nothing to send, no conflict; agree again.
-        pending.found, pending.action = base, Action.UNCHANGED
+        pending.planned = _Sent(Action.UNCHANGED, holding=base)
         pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
         return
     if (base is not None and pending.kind not in ctx.imported_kinds
@@ -243,8 +220,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
                 message=_("Conflict: de klant is in DigitaleFactuur gewijzigd sinds de vorige "
                           "synchronisatie, en de relatie in PerfectView ook. PerfectView gaat "
                           "voor; de waarden uit DigitaleFactuur worden overschreven.")))
-    if not ctx.dry_run:
-        pending.job = (_update, export.klant, export.elements, base)
+    pending.write = (_update, export.klant, export.elements, base)
 
 
 def _plan_unlinked(ctx, pending: _Pending) -> None:
@@ -254,9 +230,8 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
     if not found:
         event.diff = {e: ["", getattr(export.klant, e)]
                       for e in export.elements if getattr(export.klant, e)}
-        pending.action = Action.CREATED
-        if not ctx.dry_run:
-            pending.job = (_create, export.klant, export.elements)
+        pending.planned = _Sent(Action.CREATED)
+        pending.write = (_create, export.klant, export.elements)
         return
     klant = found[0]
     if len(found) > 1:
@@ -274,22 +249,25 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
                          "door een klant van een ander type (id %(id)s); er is niets "
                          "aangemaakt. Geef de relatie een ander nummer.") % {
             "number": pending.number, "id": klant.id})
-    pending.found = klant
     ctx.account.take(klant.id)
     event.external_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
-        pending.action = Action.UNCHANGED
+        pending.planned = _Sent(Action.UNCHANGED, holding=klant)
         pending.notes.insert(0, _("Gekoppeld aan de bestaande klant met dit nummer."))
-    elif not ctx.dry_run:
-        pending.job = (_update, replace(export.klant, id=klant.id), export.elements, klant)
+    else:
+        pending.write = (_update, replace(export.klant, id=klant.id), export.elements, klant)
 
 
 # --- record: the run's thread, in plan order --------------------------------------------------
 
-def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: list) -> None:
-    """Record what `outcome` (("ok", _Sent) / ("error", exc) / None: nothing sent) did."""
+def record(ctx, writes: ChunkWrites, pending: _Pending, answer: Answer | None,
+           unresolved: list) -> None:
+    """Record what the write's `answer` (None: nothing was sent) did; a halt is raised."""
     event, notes = pending.event, pending.notes
+    error = answer.error if answer is not None else None
+    if error is not None and error.action == "halt":
+        raise error
     for before in pending.before:
         writes.events.append(before)
         ctx.count(EXPORT, before.action)
@@ -297,29 +275,26 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, outcome, unresolved: lis
         _failed(ctx, writes, event, pending.refused)
         ctx.errors += 1
         return
-    if outcome is not None and outcome[0] == "error":
-        error = outcome[1]
+    if error is not None:
         event.detail = error.technical_detail
         _failed(ctx, writes, event, str(error))
         ctx.failed_record(error)  # may end the run: DigitaleFactuur down three times in a row
         return
     ctx.record_ok()
-    sent = outcome[1] if outcome is not None else _Sent(pending.action)
+    sent = answer.result if answer is not None and answer.result is not None else pending.planned
     if sent.recreated:
         notes.insert(0, _("Opnieuw aangemaakt: de klant was verdwenen uit DigitaleFactuur."))
-    answer = sent.answer
-    if answer is not None and answer.recovered:
+    if sent.answer is not None and sent.answer.recovered:
         notes.append(_("Na een onderbroken verbinding teruggevonden op relatienummer; niet "
                        "dubbel aangemaakt."))
-    if answer is not None:
-        notes.extend(answer.warnings)
-    if not ctx.dry_run:
-        agreed = answer.klant if answer is not None else pending.found
-        if agreed is not None and not agreed.id:
-            unresolved.append(pending)  # answered without an id: linked after the chunk
-        elif agreed is not None:
-            event.external_id = agreed.id
-            _bind(writes, pending, agreed)
+    if sent.answer is not None:
+        notes.extend(sent.answer.warnings)
+    agreed = sent.agreed
+    if agreed is not None and not agreed.id:
+        unresolved.append(pending)  # answered without an id: linked after the chunk
+    elif agreed is not None:
+        event.external_id = agreed.id
+        _bind(writes, pending, agreed)
     event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
     ctx.count(EXPORT, sent.action)
@@ -342,22 +317,7 @@ def _bind(writes: ChunkWrites, pending: _Pending, klant: DfKlant) -> None:
         writes.new_links.append(link)
     else:
         writes.changed_links.append(link)
-    link.df_id = klant.id
-    _agree(link, pending.relation, pending.number, pending.fingerprint, klant)
-
-
-def _agree(link: DfLink, relation: Relation, number: str, sent: str, klant) -> None:
-    """Both sides agree now: remember what was sent and what DigitaleFactuur holds."""
-    raw = raw_klant_hash(klant)
-    link.number = number
-    link.sent_fingerprint = sent
-    link.relation_raw_hash = raw_relation_hash(relation, link.kind)
-    link.received_fingerprint = fingerprint(klant, relation.kind)
-    link.received_raw_hash = raw
-    link.last_payload = klant_payload(klant)
-    for name, value in source_fields(klant, raw).items():
-        setattr(link, name, value)
-    link.synced_at = timezone.now()
+    agree(link, pending.relation, pending.number, klant, sent_fingerprint=pending.fingerprint)
 
 
 def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
@@ -386,35 +346,6 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
         _bind(writes, pending, found[0])
 
 
-def relations_to_push(relation_ids, df=None) -> list[int]:
-    """Those of `relation_ids` whose export would do anything: a changed shape, no link yet, or
-    a link to drop. A save that touched no mapped field, or a relation outside Bijwerken's
-    scope, then costs no run at all."""
-    links = {(link.relation_id, link.kind): link
-             for link in DfLink.objects.filter(relation_id__in=relation_ids)}
-    wanted = []
-    relations = Relation.objects.filter(pk__in=relation_ids)
-    types = scope_types(df) if df is not None else []
-    if types:
-        relations = relations.filter(relation_type__in=types)
-    for relation in relations.order_by("pk"):
-        for kind, number_field in NUMBER_FIELD.items():
-            link = links.get((relation.pk, kind))
-            if getattr(relation, number_field).strip():
-                changed = export_state(relation, kind, _state(link))[2]
-            else:
-                changed = link is not None
-            if changed:
-                wanted.append(relation.pk)
-                break
-    return wanted
-
-
-def scope_types(df) -> list:
-    """Bijwerken's scope: the relation types chosen (empty: every type)."""
-    return list(df.push_relation_types.order_by("position", "name"))
-
-
 def _in_scope(ctx, relations):
     """The relations Bijwerken may send; those left out are named in the preview and counted
     in the run's message, with the reason. Their links stay; nothing is deleted."""
@@ -429,15 +360,14 @@ def _in_scope(ctx, relations):
         ctx.note(_("%(count)d relatie(s) met een debiteur- of crediteurnummer vallen buiten "
                    "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd."),
                  count=count, types=names)
-        if ctx.dry_run:
-            for relation in left_out.select_related("relation_type").order_by("pk")[:500]:
-                ctx.preview.append(SyncEvent(
-                    run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
-                    number=relation.debtor_number or relation.creditor_number,
-                    kind="debtor" if relation.debtor_number else "creditor",
-                    message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
-                              "(alleen relatietypen: %(types)s).") % {
-                        "type": relation.relation_type or "-", "types": names}))
+        ctx.writer.explain(lambda: [SyncEvent(
+            run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
+            number=relation.debtor_number or relation.creditor_number,
+            kind="debtor" if relation.debtor_number else "creditor",
+            message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
+                      "(alleen relatietypen: %(types)s).") % {
+                "type": relation.relation_type or "-", "types": names})
+            for relation in left_out.select_related("relation_type").order_by("pk")[:500]])
     return relations.filter(in_scope)
 
 
@@ -460,57 +390,60 @@ def run_export(ctx) -> None:
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
-    runner = open_runner(ctx, min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+    senders = ctx.writer.senders(ctx.client, ctx.settings,
+                                 min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
     try:
-        _export_chunks(ctx, relations, runner)
+        _export_chunks(ctx, relations, senders)
     finally:
-        runner.close()
+        senders.close()
 
 
-def _export_chunks(ctx, relations, runner) -> None:
+def _export_chunks(ctx, relations, senders: Senders) -> None:
     last_id, processed = 0, 0
     while True:
         chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
         if not chunk:
             break
         last_id = chunk[-1].pk
-        links = {(link.relation_id, link.kind): link for link in
-                 DfLink.objects.filter(relation_id__in=[r.pk for r in chunk])}
+        links = links_of([relation.pk for relation in chunk])
         writes = ChunkWrites()
         try:
-            _export_chunk(ctx, chunk, links, writes, runner)
+            _export_chunk(ctx, chunk, links, writes, senders)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
-            writes.flush(ctx)
+            ctx.writer.write(ctx, writes)
         processed += len(chunk)
         ctx.progress(processed=processed)
         ctx.beat()
     ctx.progress(processed=processed, final=True)
 
 
-def _export_chunk(ctx, chunk, links, writes: ChunkWrites, runner) -> None:
-    """Plan every (relation, kind) of the chunk, send the writes in order, record them."""
+def _export_chunk(ctx, chunk, links, writes: ChunkWrites, senders: Senders) -> None:
+    """Plan every (relation, kind) of the chunk, send the writes, record them in plan order.
+
+    After a halt (or DigitaleFactuur down, RunFailed) only what was written is still recorded,
+    so the links stay true; the stop is raised once the chunk's id-less creates are resolved.
+    """
     planned = [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
                for relation in chunk
                for kind, number_field in NUMBER_FIELD.items()
                if getattr(relation, number_field).strip()]
-    jobs = [pending.job for pending in planned if pending is not None and pending.job]
-    outcomes = iter(runner.send_all(jobs, ctx.stop_sending))
+    answers = iter(senders.send_chunk(
+        [pending.write for pending in planned if pending is not None and pending.write],
+        ctx.stop_sending))
     unresolved: list = []
     stop = None
     for pending in planned:
         if pending is None:
             ctx.count(EXPORT, Action.UNCHANGED)
             continue
-        outcome = next(outcomes) if pending.job else None
-        if outcome is not None and outcome[0] == "unsent":
+        answer = next(answers) if pending.write else None
+        if answer is not None and answer.stopped:
             continue  # the run is stopping: never sent, the next run sends it
-        if stop is not None and (outcome is None or outcome[0] != "ok"):
-            continue  # after a halt only what was written is recorded (the links stay true)
+        if stop is not None and (answer is None or answer.error is not None):
+            continue
         try:
-            if outcome is not None and outcome[0] == "error" and outcome[1].action == "halt":
-                raise outcome[1]
-            record(ctx, writes, pending, outcome, unresolved)
+            record(ctx, writes, pending, answer, unresolved)
         except Exception as failure:  # a halt, or RunFailed: recorded after the writes
             stop = stop or failure
     _resolve(ctx, writes, unresolved)

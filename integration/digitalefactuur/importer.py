@@ -27,7 +27,8 @@ whose klant was not seen are removed (with Bijwerken on the export creates them 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, FilteredRelation, Q
@@ -38,9 +39,19 @@ from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
 
 from .client import id_order
-from .links import DfLink, klant_from_payload, klant_payload, source_fields
+from .links import (
+    AGREEMENT_FIELDS,
+    COPY_FIELDS,
+    STATE_COLUMNS,
+    DfLink,
+    agree,
+    klant_from_payload,
+    klant_payload,
+    link_state,
+    source_fields,
+)
 from .listener import importing
-from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash, raw_relation_hash
+from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash
 from .plan import (
     Decision,
     ImportOptions,
@@ -78,11 +89,6 @@ def import_options(df) -> ImportOptions:
     return ImportOptions(kinds=kinds, push_enabled=df.push_enabled)
 
 
-#: The link columns the first read takes (`last_payload` only when needed).
-LINK_COLUMNS = ("id", "kind", "df_id", "sent_fingerprint", "received_fingerprint",
-                "received_raw_hash", "relation_raw_hash", "source_hash")
-
-
 def _joined_links() -> dict[str, FilteredRelation]:
     """A relation's link of each kind, as a LEFT JOIN (one link per relation and kind)."""
     return {f"{kind}_link": FilteredRelation("digitalefactuur_links",
@@ -116,21 +122,19 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
     for holding in _holding(numbers):
         wanted |= holding
     # One row per relation and link (a relation without links: one row of NULLs for them).
-    columns = [f"digitalefactuur_links__{column}" for column in LINK_COLUMNS]
+    # The link columns a LinkState is built from (`last_payload` only when needed).
+    columns = [f"digitalefactuur_links__{column}" for column in STATE_COLUMNS]
     rows = (Relation.objects.filter(wanted).order_by()
             .values_list("pk", *NUMBER_FIELD.values(), *columns))
     links, numbers_of = snapshot.links_by_df_id, {}
-    for pk, debtor_number, creditor_number, link_pk, kind, df_id, *fingerprints in rows:
+    for pk, debtor_number, creditor_number, *link_columns in rows:
         numbers_of[pk] = {DEBTOR: debtor_number, CREDITOR: creditor_number}
+        link_pk, kind, df_id = link_columns[:3]
         if link_pk is None:
             continue
         snapshot.linked_df_ids[(pk, kind)] = df_id
         if df_id in df_ids:
-            sent, received, received_raw, relation_raw, source_hash = fingerprints
-            links[df_id] = LinkState(relation_id=pk, kind=kind, df_id=df_id,
-                                     sent_fingerprint=sent, received_fingerprint=received,
-                                     pk=link_pk, received_raw_hash=received_raw,
-                                     relation_raw_hash=relation_raw, source_hash=source_hash)
+            links[df_id] = link_state(pk, link_columns)
     snapshot.unchanged_df_ids = {klant.id for klant in klanten
                                  if klant.id in links and links[klant.id].klant_unchanged(klant)}
     changed = [klant for klant in klanten if klant.id not in snapshot.unchanged_df_ids]
@@ -171,25 +175,12 @@ def _event(ctx, decision: Decision, action: str, message: str | None = None) -> 
 
 
 def _link_for(decision: Decision, now) -> DfLink:
-    klant, relation = decision.klant, decision.relation
-    raw = raw_klant_hash(klant)
-    link = DfLink(relation=relation, kind=decision.kind, df_id=klant.id,
-                  number=decision.number, sent_fingerprint=decision.sent_fingerprint,
-                  received_fingerprint=decision.received_fingerprint,
-                  # Each raw hash only with the fingerprint it stands for: a conflict linked
-                  # with an empty sent fingerprint has no agreed CRM side yet.
-                  received_raw_hash=raw,
-                  relation_raw_hash=(raw_relation_hash(relation, decision.kind)
-                                     if decision.sent_fingerprint else ""),
-                  last_payload=klant_payload(klant), synced_at=now,
-                  **source_fields(klant, raw))
+    link = DfLink(relation=decision.relation, kind=decision.kind)
     if decision.link is not None:
         link.pk = decision.link.pk
-    return link
-
-
-LINK_FIELDS = ["number", "sent_fingerprint", "received_fingerprint", "received_raw_hash",
-               "relation_raw_hash", "last_payload", "synced_at", "source", "source_hash"]
+    return agree(link, decision.relation, decision.number, decision.klant,
+                 sent_fingerprint=decision.sent_fingerprint,
+                 received_fingerprint=decision.received_fingerprint, now=now)
 
 
 def _saved_meanwhile(read_at: dict[int, object]) -> set[int]:
@@ -217,14 +208,71 @@ def _perfectview_wins(ctx, event: SyncEvent, decision: Decision) -> None:
                       "DigitaleFactuur zijn niet overgenomen.")
 
 
+@dataclass
+class PageWrites:
+    """One page's changes and events, saved in one transaction under the import guard (by the
+    run's writer, writers.py)."""
+
+    now: datetime
+    events: list[SyncEvent] = field(default_factory=list)
+    new_relations: list[Relation] = field(default_factory=list)
+    changed_relations: list[Relation] = field(default_factory=list)
+    relation_fields: set[str] = field(default_factory=set)
+    #: relation id -> its update's decision and event (a save meanwhile turns it into a conflict)
+    updates: dict[int, tuple[Decision, SyncEvent]] = field(default_factory=dict)
+    new_links: list[Decision] = field(default_factory=list)
+    refreshed_links: list[Decision] = field(default_factory=list)
+    #: Links whose kept copy (and agreement) move on to what was read.
+    copies: list[DfLink] = field(default_factory=list)
+    agreed: list[DfLink] = field(default_factory=list)
+
+    def save(self, ctx) -> None:
+        if not (self.events or self.new_links or self.refreshed_links or self.copies
+                or self.agreed):
+            return
+        now, changed_relations = self.now, self.changed_relations
+        new_links, refreshed_links = self.new_links, self.refreshed_links
+        read_at = {relation.pk: relation.updated_at for relation in changed_relations}
+        with transaction.atomic(), importing():
+            saved_meanwhile = _saved_meanwhile(read_at)
+            if saved_meanwhile:
+                for pk in saved_meanwhile:
+                    _perfectview_wins(ctx, self.updates[pk][1], self.updates[pk][0])
+                # Neither the relation nor its link is written: the link's base stays as it
+                # was, so the export sees the CRM's change and sends it.
+                changed_relations = [r for r in changed_relations
+                                     if r.pk not in saved_meanwhile]
+                refreshed_links = [d for d in refreshed_links
+                                   if d.relation is None or d.relation.pk not in saved_meanwhile]
+                new_links = [d for d in new_links
+                             if d.relation is None or d.relation.pk not in saved_meanwhile]
+            if self.new_relations:
+                Relation.objects.bulk_create(self.new_relations)
+            if changed_relations:
+                for relation in changed_relations:
+                    relation.updated_at = now  # bulk_update does not apply auto_now
+                Relation.objects.bulk_update(changed_relations,
+                                             [*sorted(self.relation_fields), "updated_at"])
+            if new_links:
+                DfLink.objects.bulk_create([_link_for(d, now) for d in new_links])
+            if refreshed_links:
+                DfLink.objects.bulk_update([_link_for(d, now) for d in refreshed_links],
+                                           AGREEMENT_FIELDS)
+            if self.copies:
+                DfLink.objects.bulk_update(self.copies, COPY_FIELDS)
+            if self.agreed:
+                DfLink.objects.bulk_update(self.agreed, [*COPY_FIELDS, "received_raw_hash",
+                                                         "last_payload"])
+            if self.events:
+                # The events of new relations get their ids now: bulk_create re-reads the
+                # relation objects, which bulk_create above has given primary keys.
+                SyncEvent.objects.bulk_create(self.events)
+
+
 def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = None) -> None:
-    """Count every decision; write the page's changes in one transaction (nothing in a dry run).
-    """
-    now = timezone.now()
-    events, new_relations, changed_relations = [], [], []
-    new_links, refreshed_links, relation_fields = [], [], set()
-    updates: dict[int, tuple[Decision, SyncEvent]] = {}
-    copies, agreed = [], []  # links whose kept copy (and agreement) move on to what was read
+    """Count every decision; hand the page's changes to the run's writer."""
+    page = PageWrites(now=timezone.now())
+    events = page.events
     for decision in decisions:
         action, with_event = OUTCOME_ACTION[decision.outcome]
         ctx.count(IMPORT, action)
@@ -236,59 +284,21 @@ def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = N
         elif with_event:
             events.append(_event(ctx, decision, action))
         if decision.outcome is Outcome.CREATE_RELATION:
-            new_relations.append(decision.relation)
+            page.new_relations.append(decision.relation)
         elif decision.outcome is Outcome.UPDATE_RELATION:
-            changed_relations.append(decision.relation)
-            relation_fields.update(decision.diff)
-            updates[decision.relation.pk] = (decision, events[-1])
+            page.changed_relations.append(decision.relation)
+            page.relation_fields.update(decision.diff)
+            page.updates[decision.relation.pk] = (decision, events[-1])
         writes_link = decision.outcome in (Outcome.CREATE_RELATION, Outcome.UPDATE_RELATION,
                                            Outcome.LINK)
         # A conflict with a klant found by number is linked now (empty sent fingerprint), so
         # the export phase updates that very klant instead of looking it up again.
         if writes_link or (decision.outcome is Outcome.CONFLICT and new_link):
-            (new_links if new_link else refreshed_links).append(decision)
+            (page.new_links if new_link else page.refreshed_links).append(decision)
         elif snapshot is not None and decision.klant.id in snapshot.links_by_df_id:
-            _source_refresh(decision, snapshot.links_by_df_id[decision.klant.id], copies,
-                            agreed)
-    if ctx.dry_run:
-        ctx.preview.extend(events)
-        return
-    if not (events or new_links or refreshed_links or copies or agreed):
-        return
-    read_at = {relation.pk: relation.updated_at for relation in changed_relations}
-    with transaction.atomic(), importing():
-        saved_meanwhile = _saved_meanwhile(read_at)
-        if saved_meanwhile:
-            for pk in saved_meanwhile:
-                _perfectview_wins(ctx, updates[pk][1], updates[pk][0])
-            # Neither the relation nor its link is written: the link's base stays as it was,
-            # so the export sees the CRM's change and sends it.
-            changed_relations = [r for r in changed_relations if r.pk not in saved_meanwhile]
-            refreshed_links = [d for d in refreshed_links
-                               if d.relation is None or d.relation.pk not in saved_meanwhile]
-            new_links = [d for d in new_links
-                         if d.relation is None or d.relation.pk not in saved_meanwhile]
-        if new_relations:
-            Relation.objects.bulk_create(new_relations)
-        if changed_relations:
-            for relation in changed_relations:
-                relation.updated_at = now  # bulk_update does not apply auto_now
-            Relation.objects.bulk_update(changed_relations, [*sorted(relation_fields),
-                                                             "updated_at"])
-        if new_links:
-            DfLink.objects.bulk_create([_link_for(d, now) for d in new_links])
-        if refreshed_links:
-            DfLink.objects.bulk_update([_link_for(d, now) for d in refreshed_links],
-                                       LINK_FIELDS)
-        if copies:
-            DfLink.objects.bulk_update(copies, ["source", "source_hash"])
-        if agreed:
-            DfLink.objects.bulk_update(agreed, ["source", "source_hash", "received_raw_hash",
-                                                "last_payload"])
-        if events:
-            # The events of new relations get their ids now: bulk_create re-reads the
-            # relation objects, which bulk_create above has given primary keys.
-            SyncEvent.objects.bulk_create(events)
+            _source_refresh(decision, snapshot.links_by_df_id[decision.klant.id], page.copies,
+                            page.agreed)
+    ctx.writer.write(ctx, page)
 
 
 def _source_refresh(decision: Decision, link: LinkState, copies: list, agreed: list) -> None:
@@ -361,9 +371,17 @@ def unlink_vanished(ctx) -> None:
               for link in vanished]
     for _event_row in events:
         ctx.count(IMPORT, Action.SKIPPED)
-    if ctx.dry_run:
-        ctx.preview.extend(events)
-        return
-    with transaction.atomic():
-        DfLink.objects.filter(pk__in=[link.pk for link in vanished]).delete()
-        SyncEvent.objects.bulk_create(events)
+    ctx.writer.write(ctx, VanishedLinks([link.pk for link in vanished], events))
+
+
+@dataclass
+class VanishedLinks:
+    """The links of klanten gone from DigitaleFactuur, removed with their events."""
+
+    link_pks: list[int]
+    events: list[SyncEvent]
+
+    def save(self, ctx) -> None:
+        with transaction.atomic():
+            DfLink.objects.filter(pk__in=self.link_pks).delete()
+            SyncEvent.objects.bulk_create(self.events)

@@ -1,7 +1,8 @@
 """Facturen: the open DigitaleFactuur invoices of each relation, kept in the CRM.
 
 With "openstaande facturen tonen in PerfectView" on, every full run (not a change push, not a
-preview) ends with one read of the open invoices (`read_after_run`, the one call in `sync.py`):
+preview: `writers.DatabaseWriter.after_relations`) ends with one read of the open invoices
+(`read_after_run`):
 
 1. read `facturen&betaalstatus=openstaand` page by page (`client.iter_invoice_pages`); the
    filter may be ignored, so only invoices whose own `betaalstatus` says `openstaand` count, and
@@ -92,8 +93,7 @@ def read_after_run(ctx) -> None:
     Never raises for DigitaleFactuur or for this read's own failure: the run's status is the
     relation sync's. A lost lock still ends the run as the engine expects."""
     df = ctx.settings
-    if not getattr(df, "show_open_invoices", False) or ctx.dry_run \
-            or ctx.relation_ids is not None:
+    if not getattr(df, "show_open_invoices", False) or ctx.relation_ids is not None:
         return
     try:
         outcome = refresh_open_invoices(ctx.client, beat=ctx.beat)

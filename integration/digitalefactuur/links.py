@@ -32,14 +32,27 @@ so nothing DigitaleFactuur holds beyond our mapping is ever cleared (see `schema
 Every full read refreshes it where it changed, before the export may use it.
 
 `PendingPush` is the change listener's coalescing row: one per relation saved since the last push.
+
+The binder (the second half of this module, after OCA connector's `binder.py`) answers "which
+klant is this relation?" for both phases: the one way a link's state is built for the plan
+(`link_state`), the one way both sides are recorded as agreeing (`agree`, the fields it writes:
+`AGREEMENT_FIELDS`), the links to drop because their relation lost its number (`stale_links`),
+and the relations a change push has to send (`relations_to_push`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integration.crm.models import Relation
+
+from .mapping import NUMBER_FIELD, fingerprint, raw_klant_hash, raw_relation_hash
+from .plan import NO_KLANT, LinkState, export_state
 from .schema import FIELD_NAMES, DfKlant, elements_json, klant_from_elements
 
 
@@ -132,3 +145,101 @@ class PendingPush(models.Model):
 
     def __str__(self) -> str:
         return f"relatie {self.relation_id}"
+
+
+# --- the binder -------------------------------------------------------------------------------
+
+#: The link columns a `LinkState` is built from, in this order (values or a DfLink's attributes).
+STATE_COLUMNS = ("id", "kind", "df_id", "sent_fingerprint", "received_fingerprint",
+                 "received_raw_hash", "relation_raw_hash", "source_hash")
+
+#: What `agree` writes on a link: an existing link is saved with these fields.
+AGREEMENT_FIELDS = ["df_id", "number", "sent_fingerprint", "received_fingerprint",
+                    "received_raw_hash", "relation_raw_hash", "last_payload", "synced_at",
+                    "source", "source_hash"]
+
+#: What a read that changes no agreement refreshes: the copy an update passes back.
+COPY_FIELDS = ["source", "source_hash"]
+
+
+def link_state(relation_id: int, columns: Sequence, last_klant: DfKlant | None = None
+               ) -> LinkState:
+    """A link as the plan sees it, from its STATE_COLUMNS values (the one way to build one)."""
+    pk, kind, df_id, sent, received, received_raw, relation_raw, source_hash = columns
+    return LinkState(relation_id=relation_id, kind=kind, df_id=df_id, sent_fingerprint=sent,
+                     received_fingerprint=received, last_klant=last_klant or NO_KLANT, pk=pk,
+                     received_raw_hash=received_raw, relation_raw_hash=relation_raw,
+                     source_hash=source_hash)
+
+
+def state_of(link: DfLink | None) -> LinkState | None:
+    """A DfLink (or no link) as the plan sees it."""
+    if link is None:
+        return None
+    return link_state(link.relation_id, [getattr(link, column) for column in STATE_COLUMNS],
+                      link.last_klant)
+
+
+def agree(link: DfLink, relation, number: str, klant: DfKlant, *, sent_fingerprint: str,
+          received_fingerprint: str | None = None, now=None) -> DfLink:
+    """Both sides agree now on `klant`: the link remembers what was sent and what
+    DigitaleFactuur holds (AGREEMENT_FIELDS). An empty `sent_fingerprint` (a conflict linked by
+    number) has no agreed CRM side, so its raw hash stays empty too."""
+    raw = raw_klant_hash(klant)
+    link.df_id = klant.id
+    link.number = number
+    link.sent_fingerprint = sent_fingerprint
+    link.relation_raw_hash = (raw_relation_hash(relation, link.kind) if sent_fingerprint
+                              else "")
+    link.received_fingerprint = (fingerprint(klant, relation.kind)
+                                 if received_fingerprint is None else received_fingerprint)
+    link.received_raw_hash = raw
+    link.last_payload = klant_payload(klant)
+    for name, value in source_fields(klant, raw).items():
+        setattr(link, name, value)
+    link.synced_at = now or timezone.now()
+    return link
+
+
+def links_of(relation_ids: Iterable[int]) -> dict[tuple[int, str], DfLink]:
+    """The links of these relations, by (relation id, kind)."""
+    return {(link.relation_id, link.kind): link
+            for link in DfLink.objects.filter(relation_id__in=relation_ids)}
+
+
+def stale_links(relation_ids=None) -> QuerySet:
+    """The links whose relation no longer carries that kind's number."""
+    stale = DfLink.objects.none()
+    for kind, number_field in NUMBER_FIELD.items():
+        stale = stale | DfLink.objects.filter(kind=kind, **{f"relation__{number_field}": ""})
+    if relation_ids is not None:
+        stale = stale.filter(relation_id__in=relation_ids)
+    return stale
+
+
+def scope_types(df) -> list:
+    """Bijwerken's scope: the relation types chosen (empty: every type)."""
+    return list(df.push_relation_types.order_by("position", "name"))
+
+
+def relations_to_push(relation_ids, df=None) -> list[int]:
+    """Those of `relation_ids` whose export would do anything: a changed shape, no link yet, or
+    a link to drop. A save that touched no mapped field, or a relation outside Bijwerken's
+    scope, then costs no run at all."""
+    links = links_of(relation_ids)
+    wanted = []
+    relations = Relation.objects.filter(pk__in=relation_ids)
+    types = scope_types(df) if df is not None else []
+    if types:
+        relations = relations.filter(relation_type__in=types)
+    for relation in relations.order_by("pk"):
+        for kind, number_field in NUMBER_FIELD.items():
+            link = links.get((relation.pk, kind))
+            if getattr(relation, number_field).strip():
+                changed = export_state(relation, kind, state_of(link))[2]
+            else:
+                changed = link is not None
+            if changed:
+                wanted.append(relation.pk)
+                break
+    return wanted

@@ -210,8 +210,8 @@ def preview_task(settings_id: int, run_id: int):
             processed=run.processed, total=run.total, counts=run.counts)
 
     try:
-        result = sync.run(settings_id, SyncRun.Trigger.MANUAL, run_id=run_id, dry_run=True,
-                          on_progress=on_progress)
+        result = sync.preview(settings_id, SyncRun.Trigger.MANUAL, run_id=run_id,
+                              on_progress=on_progress)
     except Exception:
         logger.exception("DigitaleFactuur preview %s failed unexpectedly", run_id)
         SyncRun.objects.filter(pk=run_id).update(
@@ -222,12 +222,12 @@ def preview_task(settings_id: int, run_id: int):
     return result.status
 
 
-def save_preview(result: SyncRun) -> None:
-    """Write the dry run's record and the events it would have written (capped)."""
-    events = list(getattr(result, "preview", []))
+def save_preview(result: sync.Preview) -> None:
+    """Write the preview's record and the events it would have written (capped)."""
+    events = result.events
     kept = events[:PREVIEW_EVENT_LIMIT]
     for event in kept:
-        event.run = result
+        event.run_id = result.run_id
         # A relation the import would create exists only in memory: the event names its number.
         if event.relation is not None and event.relation.pk is None:
             event.relation = None
@@ -237,8 +237,9 @@ def save_preview(result: SyncRun) -> None:
             "Alleen de eerste %(kept)d van %(count)d wijzigingen zijn bewaard; de aantallen "
             "zijn volledig.") % {"kept": len(kept), "count": len(events)}]))
     with transaction.atomic():
-        SyncRun.objects.filter(pk=result.pk).update(
+        SyncRun.objects.filter(pk=result.run_id).update(
             status=result.status, started_at=result.started_at, finished_at=result.finished_at,
             phase=result.phase, processed=result.processed, total=result.total,
-            counts=result.counts, message=message)
+            counts=result.counts, message=message, message_parts=result.message_parts,
+            detail=result.detail)
         SyncEvent.objects.bulk_create(kept)

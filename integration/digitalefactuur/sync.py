@@ -21,10 +21,11 @@ that are no failure (a list that does not page, linked klanten missing) end in i
 A change push is a run limited to some relations (`relation_ids`): export only; it reads the
 klanten it pushes first, and the whole account only when the number filter cannot answer.
 
-A dry run ("Voorbeeld", `--dry-run`) computes everything and writes nothing anywhere: no POST to
-DigitaleFactuur (lookups by number are reads and do happen), no relation, no link, no lock, no run
-record. Its `SyncRun` is an unsaved object with `dry_run=True` whose `preview` holds the unsaved
-events it would have written, each with its field diff (old -> new).
+A preview ("Voorbeeld", `--dry-run`) is `preview(...)`: the same steps through a
+`PreviewWriter` and a `ReadOnlyClient` (writers.py), and no lock. It computes everything and
+writes nothing anywhere: no POST to DigitaleFactuur (lookups by number are reads and do happen),
+no relation, no link, no lock, no run record. It returns a `Preview`: the run's outcome and the
+unsaved events it would have written, each with its field diff (old -> new).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from integration.connectors import locks, outcomes
 from integration.connectors.models import SyncEvent, SyncRun
 
 from .errors import DigitaleFactuurError
+from .writers import DatabaseWriter, PreviewWriter
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +74,12 @@ class RunContext:
     settings: object
     client: object
     lock: locks.HeldLock | None
-    dry_run: bool = False
+    #: Where the run's outcome goes (writers.py): the database, or a preview.
+    writer: DatabaseWriter | PreviewWriter
     relation_ids: list[int] | None = None
     on_progress: Callable[[SyncRun], None] | None = None
     errors: int = 0
     unavailable_in_a_row: int = 0
-    preview: list[SyncEvent] = field(default_factory=list)
     #: The run's knowledge of the account (account.py): one full read at most.
     account: object = None
     #: The kinds the import phase read and compared this run (their conflicts are logged).
@@ -114,8 +116,8 @@ class RunContext:
             self.run.pages = pages or 0
         now = time.monotonic()
         due = phase is not None or final or now - self._progress_written >= PROGRESS_INTERVAL
-        if due and not self.dry_run:
-            self.run.save(update_fields=["phase", "processed", "total", "pages", "counts"])
+        if due:
+            self.writer.progress(self.run, ["phase", "processed", "total", "pages", "counts"])
             self._progress_written = now
         if self.on_progress is not None:
             self.on_progress(self.run)
@@ -139,14 +141,15 @@ class RunContext:
     def record_ok(self) -> None:
         self.unavailable_in_a_row = 0
 
-    def stop_sending(self, outcome: tuple) -> bool:
-        """After this outcome of a write, send no more of the chunk? A halt, or DigitaleFactuur
-        unreachable MAX_UNAVAILABLE_IN_A_ROW times in a row (recording then ends the run)."""
-        kind, value = outcome
-        if kind != "error" or value.action == "skip":
+    def stop_sending(self, answer) -> bool:
+        """After this answer to a write (concurrency.Answer), send no more of the chunk? A halt,
+        or DigitaleFactuur unreachable MAX_UNAVAILABLE_IN_A_ROW times in a row (recording then
+        ends the run)."""
+        error = answer.error
+        if error is None or error.action == "skip":
             self._failed_sends = 0
             return False
-        if value.action == "halt":
+        if error.action == "halt":
             return True
         self._failed_sends += 1
         return self._failed_sends >= MAX_UNAVAILABLE_IN_A_ROW
@@ -169,18 +172,17 @@ def not_ready_reason(df) -> str:
     return ""
 
 
-def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
+def _close(run: SyncRun, status: str, message: str = "") -> SyncRun:
     run.status = status
     run.message = message or run.message
     run.finished_at = timezone.now()
     if run.started_at is None:
         run.started_at = run.finished_at
-    if not run.dry_run:
-        run.save()
-    elif run.pk:
-        # A preview's record is written by runs.save_preview, which knows only the old fields.
-        SyncRun.objects.filter(pk=run.pk).update(message_parts=run.message_parts,
-                                                 detail=run.detail)
+    return run
+
+
+def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
+    _close(run, status, message).save()
     return run
 
 
@@ -203,74 +205,118 @@ def _acquire(wait_seconds: float) -> locks.HeldLock | None:
         time.sleep(0.5)
 
 
-def run(settings_id: int, trigger: str, *, run_id: int | None = None, dry_run: bool = False,
-        relation_ids: list[int] | None = None, wait_for_lock: float = 0,
-        on_progress: Callable[[SyncRun], None] | None = None) -> SyncRun:
-    """One sync run; returns its record (unsaved for a dry run). See the module docstring."""
+def _record(run_id: int | None, trigger: str, *, preview: bool) -> SyncRun:
     sync_run = SyncRun.objects.filter(pk=run_id).first() if run_id else None
     # Only a queued run is taken on: a running one belongs to another worker (a task delivered
     # twice must not touch it).
     if sync_run is None or sync_run.status != Status.QUEUED:
-        sync_run = SyncRun(connector=CONNECTOR, trigger=trigger, dry_run=dry_run)
-    sync_run.preview = []
+        sync_run = SyncRun(connector=CONNECTOR, trigger=trigger, dry_run=preview)
+    return sync_run
+
+
+def run(settings_id: int, trigger: str, *, run_id: int | None = None,
+        relation_ids: list[int] | None = None, wait_for_lock: float = 0,
+        on_progress: Callable[[SyncRun], None] | None = None) -> SyncRun:
+    """One sync run; returns its record. See the module docstring."""
+    sync_run = _record(run_id, trigger, preview=False)
     df = _settings(settings_id)
     reason = not_ready_reason(df)
     if reason:
         return _finish(sync_run, Status.SKIPPED, reason)
-    lock = None
-    if not dry_run:
-        lock = _acquire(wait_for_lock)
-        if lock is None:
-            return _finish(sync_run, Status.SKIPPED, _(
-                "Overgeslagen: er loopt al een synchronisatie. Deze run is niet tegelijk "
-                "uitgevoerd; de lopende run of de volgende neemt de wijzigingen mee."))
+    lock = _acquire(wait_for_lock)
+    if lock is None:
+        return _finish(sync_run, Status.SKIPPED, _(
+            "Overgeslagen: er loopt al een synchronisatie. Deze run is niet tegelijk "
+            "uitgevoerd; de lopende run of de volgende neemt de wijzigingen mee."))
+    try:
+        _start(sync_run)
+        sync_run.save()
+        abandon_dead_runs(sync_run.pk)
+        status, message = _phases(sync_run, df, DatabaseWriter(), lock, relation_ids,
+                                  on_progress)
+    except locks.LockLost:
+        status, message = Status.ABORTED, _("Afgebroken: deze run liep zo lang vast dat een "
+                                            "andere run de vergrendeling heeft overgenomen.")
+    finally:
+        lock.release()
+    return _finish(sync_run, status, message)
+
+
+@dataclass
+class Preview:
+    """What a preview found: the run it would have been (never saved: `run_id` is the queued
+    record it answers, if any) and the events it would have written."""
+
+    run_id: int | None
+    status: str
+    message: str
+    message_parts: list
+    detail: str
+    counts: dict
+    phase: str
+    processed: int
+    total: int
+    started_at: object
+    finished_at: object
+    events: list[SyncEvent]
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+def preview(settings_id: int, trigger: str, *, run_id: int | None = None,
+            on_progress: Callable[[SyncRun], None] | None = None) -> Preview:
+    """A run that writes nothing anywhere and takes no lock ("Voorbeeld"); see the module
+    docstring. `on_progress` sees the would-be run as it goes."""
+    sync_run = _record(run_id, trigger, preview=True)
+    writer = PreviewWriter()
+    df = _settings(settings_id)
+    status, message = Status.SKIPPED, not_ready_reason(df)
+    if not message:
+        _start(sync_run)
+        status, message = _phases(sync_run, df, writer, None, None, on_progress)
+    _close(sync_run, status, message)
+    return Preview(
+        run_id=sync_run.pk, status=sync_run.status, message=sync_run.message,
+        message_parts=sync_run.message_parts, detail=sync_run.detail, counts=sync_run.counts,
+        phase=sync_run.phase, processed=sync_run.processed, total=sync_run.total,
+        started_at=sync_run.started_at, finished_at=sync_run.finished_at,
+        events=writer.events)
+
+
+def _start(sync_run: SyncRun) -> None:
     sync_run.status, sync_run.started_at = Status.RUNNING, timezone.now()
     sync_run.counts, sync_run.message = {}, ""
     from . import mapping  # with the phases' modules: they need the apps loaded
 
     mapping.clear_caches()
-    try:
-        if not dry_run:
-            sync_run.save()
-            abandon_dead_runs(sync_run.pk)
-        status, message = _phases(sync_run, df, lock, dry_run, relation_ids, on_progress)
-    except locks.LockLost:
-        status, message = Status.ABORTED, _("Afgebroken: deze run liep zo lang vast dat een "
-                                            "andere run de vergrendeling heeft overgenomen.")
-    finally:
-        if lock is not None:
-            lock.release()
-    return _finish(sync_run, status, message)
 
 
-def _phases(sync_run, df, lock, dry_run, relation_ids, on_progress) -> tuple[str, str]:
+def _phases(sync_run, df, writer, lock, relation_ids, on_progress) -> tuple[str, str]:
     ctx = None
     try:
         with df.client() as client:
             from . import exporter, importer
             from .account import AccountView
 
-            ctx = RunContext(sync_run, df, client, lock, dry_run=dry_run,
-                             relation_ids=relation_ids, on_progress=on_progress,
-                             account=AccountView(client, dry_run=dry_run))
-            ctx.preview = sync_run.preview
+            client = writer.client_for(client)
+            ctx = RunContext(sync_run, df, client, lock, writer, relation_ids=relation_ids,
+                             on_progress=on_progress, account=AccountView(client, writer))
 
             if relation_ids is None and (df.debtors_enabled or df.creditors_enabled):
                 importer.run_import(ctx)
             if df.push_enabled:
                 exporter.run_export(ctx)
-            from .invoices import read_after_run  # Facturen: never fails the run
-
-            read_after_run(ctx)
+            writer.after_relations(ctx)
     except RunFailed:
         # Records failed in a row because DigitaleFactuur could not be reached; the last
         # one's technical cause is kept for support (its event holds it too).
-        last = (ctx.preview if ctx is not None and dry_run else
-                SyncEvent.objects.filter(run=sync_run, action=SyncEvent.Action.ERROR)
-                .order_by("-pk")[:1])
         return _outcome(sync_run, Status.FAILED, [outcomes.part(
             UNREACHABLE_IN_A_ROW, count=MAX_UNAVAILABLE_IN_A_ROW)],
-            next((e.detail for e in reversed(list(last)) if e.detail), ""))
+            writer.last_error_detail(sync_run))
     except DigitaleFactuurError as error:
         # A halt (credentials refused, an untrustworthy answer), or a page that could not be
         # read even after the client's retries: nothing more can be done in this run.

@@ -7,7 +7,7 @@ create that failed ambiguously is looked up before it is tried again, never dupl
 
 import pytest
 
-from integration.digitalefactuur.client import DigitaleFactuurClient
+from integration.digitalefactuur.client import DigitaleFactuurClient, ReadOnlyClient, WriteRefused
 from integration.digitalefactuur.errors import (
     AccessNotActive,
     AuthenticationFailed,
@@ -110,6 +110,24 @@ def test_update_sets_what_it_sends_and_leaves_the_rest(sandbox, connect):
     assert (result.klant.naam, result.klant.plaats, result.klant.faxnummer) == (
         "Nieuw", "", "030-1234567")
     assert numbers_in_sandbox(sandbox, "1600")[0]["naam"] == "Nieuw"
+
+
+def test_a_read_only_client_reads_and_refuses_every_write(sandbox, connect):
+    """A preview's client: lookups go out, a create or an update never leaves the process."""
+    # given a klant and a read-only client
+    planted = sandbox.add_klant(relatienummer="1700", type="debiteur", naam="Blijft")
+    sandbox.reset_counters()
+    client = ReadOnlyClient(connect())
+    # when it reads, then tries to write
+    found = client.find_by_relatienummer("1700")
+    with pytest.raises(WriteRefused):
+        client.create(DfKlant(relatienummer="1701", type="debiteur", naam="Nieuw"))
+    with pytest.raises(WriteRefused):
+        client.update(DfKlant(id=str(planted["id"]), naam="Anders"), fields=["naam"])
+    # then the read was answered and no write reached DigitaleFactuur
+    assert found.naam == "Blijft"
+    assert sandbox.counters()["POST"] == 0
+    assert [k["naam"] for k in sandbox.klanten()] == ["Blijft"]
 
 
 def test_wrong_credentials_and_inactive_access_halt(sandbox, connect):

@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.crm.models import Relation
+from integration.digitalefactuur import sync
 from integration.digitalefactuur.links import DfLink
 from tests.factories import OrganisationFactory, PersonFactory
 
@@ -161,13 +162,14 @@ def test_a_preview_with_workers_tells_what_the_sequential_preview_tells(configur
         events_before = SyncEvent.objects.count()
 
         # when
-        run = run_sync(df, dry_run=True)
+        preview = sync.preview(df.pk, "cli")
 
         # then
         assert df_sandbox.counters()["POST"] == 0
         assert SyncEvent.objects.count() == events_before
         previews[workers] = ([(e.number, e.kind, e.action, e.message, e.diff)
-                              for e in run.preview], run.counts, df_sandbox.counters()["GET"])
+                              for e in preview.events], preview.counts,
+                             df_sandbox.counters()["GET"])
 
     assert previews[WORKERS] == previews[1]
     assert [number for number, *_rest in previews[1][0]][:3] == ["1101", "1102", "1104"]

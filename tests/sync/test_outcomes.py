@@ -4,6 +4,7 @@ import pytest
 
 from integration.connectors.models import RunLock, SyncEvent, SyncRun
 from integration.crm.models import Relation
+from integration.digitalefactuur import sync
 from integration.digitalefactuur.links import DfLink
 from integration.digitalefactuur.schema import DfKlant
 from tests.factories import OrganisationFactory
@@ -113,8 +114,7 @@ def test_three_unreachable_records_in_a_row_end_the_export(configure, df_sandbox
     assert SyncEvent.objects.filter(run=run, action="fout").count() == 3
 
 
-def test_a_dry_run_writes_nothing_on_either_side_and_tells_every_change(configure, df_sandbox,
-                                                                        run_sync):
+def test_a_dry_run_writes_nothing_on_either_side_and_tells_every_change(configure, df_sandbox):
     # given
     df = configure(push=True)
     df_sandbox.add_klant(**KLANT)
@@ -123,16 +123,16 @@ def test_a_dry_run_writes_nothing_on_either_side_and_tells_every_change(configur
     runs_before = SyncRun.objects.count()
 
     # when
-    run = run_sync(df, dry_run=True)
+    preview = sync.preview(df.pk, "cli")
 
     # then
-    assert run.pk is None and run.dry_run
+    assert preview.run_id is None and preview.status == SyncRun.Status.SUCCEEDED
     assert df_sandbox.counters()["POST"] == 0
     assert Relation.objects.count() == 1
     assert not DfLink.objects.exists() and not SyncEvent.objects.exists()
     assert SyncRun.objects.count() == runs_before
     assert not RunLock.objects.exclude(holder="").exists()
-    by_number = {event.number: event for event in run.preview}
+    by_number = {event.number: event for event in preview.events}
     assert by_number["1001"].action == "aangemaakt"
     assert by_number["1001"].diff["organisation_name"] == ["", "Drukkerij Letterzetter"]
     assert by_number["1002"].action == "aangemaakt"

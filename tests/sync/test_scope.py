@@ -40,13 +40,13 @@ def test_suspects_never_reach_digitalefactuur_and_the_run_says_why(configure, df
     OrganisationFactory(debtor_number="1002", relation_type=suspect)
 
     # when
-    preview = sync.run(df.pk, "cli", dry_run=True)
+    preview = sync.preview(df.pk, "cli")
     run = run_sync(df)
 
     # then the suspect is not sent; the preview names it, the run counts it, with the reason
     assert numbers_in(df_sandbox) == {"1001"}
     assert "buiten Bijwerken" in run.message and "Klant" in run.message
-    left_out = [e for e in preview.preview if e.action == SyncEvent.Action.SKIPPED]
+    left_out = [e for e in preview.events if e.action == SyncEvent.Action.SKIPPED]
     assert [e.number for e in left_out] == ["1002"]
     assert "Suspect" in left_out[0].message
 

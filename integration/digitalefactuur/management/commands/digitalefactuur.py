@@ -341,10 +341,10 @@ class _ProgressBar:
             self.out.write("")
 
 
-def _print_preview(command: Command, run) -> None:
-    if not run.preview:
+def _print_preview(command: Command, preview) -> None:
+    if not preview.events:
         command.say(_("Er zou niets veranderen."))
-    for event in run.preview:
+    for event in preview.events:
         name = event.relation.display_name if event.relation is not None else ""
         command.say(f"[{DIRECTIONS.get(event.direction, event.direction)}] "
                     f"{event.get_action_display()}: "
@@ -356,7 +356,7 @@ def _print_preview(command: Command, run) -> None:
 
 
 def _print_summary(command: Command, run) -> None:
-    from integration.connectors.models import SyncEvent
+    from integration.connectors.models import SyncEvent, SyncRun
 
     directions = DIRECTIONS
     actions = dict(SyncEvent.Action.choices)
@@ -366,7 +366,7 @@ def _print_summary(command: Command, run) -> None:
         command.say(f"{directions.get(direction, direction)}: {counted}")
     duration = run.duration.total_seconds() if run.duration else 0
     command.say(_("Status: %(status)s (%(seconds).1f s)") % {
-        "status": run.get_status_display(), "seconds": duration})
+        "status": SyncRun.Status(run.status).label, "seconds": duration})
     if run.message:
         command.say(run.message)
 
@@ -380,7 +380,10 @@ def sync_now(command: Command, options: dict) -> None:
     if reason:
         raise Failure(reason)
     bar = _ProgressBar(command)
-    run = sync.run(df.pk, SyncRun.Trigger.CLI, dry_run=options["dry_run"], on_progress=bar.show)
+    if options["dry_run"]:
+        run = sync.preview(df.pk, SyncRun.Trigger.CLI, on_progress=bar.show)
+    else:
+        run = sync.run(df.pk, SyncRun.Trigger.CLI, on_progress=bar.show)
     bar.done()
     if options["dry_run"]:
         _print_preview(command, run)
