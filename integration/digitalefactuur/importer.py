@@ -7,7 +7,8 @@ Per page, in this order and nothing more:
    query. A linked klant whose raw hash equals its link's is unchanged (plan.py) and needs no
    relation; only when some klant is not, a second query reads those relations in full;
 2. plan: `plan.plan_klant` per klant, in memory (no query);
-3. write, only when something changed, in ONE transaction under the import guard: new
+3. write, only when something changed, in ONE transaction (bulk writes: no signals, so no
+   echo through the change listener): new
    relations (bulk_create), changed relations (bulk_update of the changed fields only), new and
    refreshed links, and the page's events; a few queries, never one per klant;
 4. progress on the run record (at most one write per half second, and one at the end), and a
@@ -39,7 +40,6 @@ from integration.crm.models import Relation
 
 from .client import id_order
 from .links import DfLink, klant_from_payload, klant_payload, source_fields
-from .listener import importing
 from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash, raw_relation_hash
 from .plan import (
     Decision,
@@ -256,7 +256,7 @@ def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = N
     if not (events or new_links or refreshed_links or copies or agreed):
         return
     read_at = {relation.pk: relation.updated_at for relation in changed_relations}
-    with transaction.atomic(), importing():
+    with transaction.atomic():
         saved_meanwhile = _saved_meanwhile(read_at)
         if saved_meanwhile:
             for pk in saved_meanwhile:

@@ -9,7 +9,7 @@ import pytest
 from django_q.models import OrmQ
 
 from integration.connectors.models import SyncEvent, SyncRun
-from integration.digitalefactuur import runs, sync
+from integration.digitalefactuur import runs, sync, tasks
 from tests.connectors_log.conftest import retry_url, run_url
 from tests.factories import OrganisationFactory, SyncEventFactory, SyncRunFactory
 
@@ -47,7 +47,7 @@ def test_a_failed_export_is_retried_alone(configure, sandbox, df_client,
     assert task.task["args"] == (df.pk, retry.pk, failed_run.pk)
 
     # when the worker runs it
-    runs.retry_task(df.pk, retry.pk, failed_run.pk)
+    tasks.retry_task(df.pk, retry.pk, failed_run.pk)
 
     # then only the failed relation was sent, and the run says what it was
     retry.refresh_from_db()
@@ -118,7 +118,7 @@ def test_a_retry_finds_nothing_when_the_relations_are_gone(configure):
     relation.delete()
 
     # when
-    runs.retry_task(df.pk, retry.pk, failed_run.pk)
+    tasks.retry_task(df.pk, retry.pk, failed_run.pk)
 
     # then
     retry.refresh_from_db()
