@@ -21,8 +21,14 @@ guard here again.
 A deleted relation needs nothing here: its links and pending push go with it (CASCADE) and the
 connector never deletes anything in DigitaleFactuur.
 
-The settings' own saves keep the django-q2 schedule in step (`schedule.on_settings_saved`),
+The settings' own saves keep the django-q2 schedule in step (`schedule.ensure_schedule`),
 inside the save's transaction.
+
+This module is loaded by `ready()` in every process (web, worker, command), so it imports the
+layers above the models (`runs`, `schedule`, and through them the tasks, the engine and its
+client) only when a save needs them: a process that never pushes or saves the settings never
+loads the engine (`tests/proofs/test_redaction.py` relies on a web process not importing the
+client to prove that the log redaction is the app's doing).
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ from django.db.models.signals import post_save
 
 from integration.crm.models import Relation
 
-from . import runs, schedule
 from .links import DfLink
 from .models import SINGLETON_PK, DigitaleFactuurSettings, Purpose
 
@@ -65,14 +70,25 @@ def relation_saved(sender, instance, raw=False, **kwargs) -> None:
     if settings_id is None:
         return
     relation_id = instance.pk
+    from . import runs  # the upper floors load on the first push (module docstring)
+
     # robust: a broker that is down must not turn the CRM's save into an error page; the
     # scheduled run's export sends the change anyway (its fingerprint changed).
     transaction.on_commit(lambda: runs.request_push(settings_id, relation_id), robust=True)
+
+
+def settings_saved(sender, instance, raw=False, **kwargs) -> None:
+    """post_save of DigitaleFactuurSettings: the schedule follows, in the save's transaction."""
+    if raw:
+        return
+    from .schedule import ensure_schedule  # loads the tasks only when needed (docstring)
+
+    ensure_schedule(instance)
 
 
 def connect() -> None:
     """Called from the app's ready(): listen to the CRM's relation saves and to our settings."""
     post_save.connect(relation_saved, sender=Relation,
                       dispatch_uid="digitalefactuur.relation_saved")
-    post_save.connect(schedule.on_settings_saved, sender=DigitaleFactuurSettings,
+    post_save.connect(settings_saved, sender=DigitaleFactuurSettings,
                       dispatch_uid="digitalefactuur.schedule")

@@ -9,8 +9,8 @@ successful "Koppeling testen" and stay unlocked only while the account id and co
 that were tested: the row keeps an HMAC of those credentials (`tested_fingerprint`), so any
 change, through the screen, the CLI or the database, locks them again without anybody having to
 remember to. Every save keeps the django-q2 schedule in step (`schedule.ensure_schedule`, a
-`post_save` receiver connected by `listener.connect()`, so that this module imports nothing above
-it) in the same transaction.
+`post_save` receiver in `listener.py`, so that this module imports nothing above it) in the same
+transaction.
 
 "Can the connector do this now?" has one answer, `refusal(purpose)`: "" when it can, otherwise
 why not, in the words the screens, the CLI and the run log show.
@@ -167,7 +167,7 @@ class DigitaleFactuurSettings(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # One transaction for the row and its schedule (kept by a post_save receiver,
-        # schedule.py): they never disagree.
+        # listener.settings_saved): they never disagree.
         self.pk = SINGLETON_PK
         with transaction.atomic():
             super().save(*args, **kwargs)

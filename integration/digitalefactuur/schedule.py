@@ -10,8 +10,8 @@ save's transaction, and makes the schedule table agree with the settings:
   admin: never credentials), repeating forever;
 - otherwise: none.
 
-`on_settings_saved` is the `post_save` receiver that does it for every save (connected by
-`listener.connect()`); the model itself imports nothing above it.
+`listener.settings_saved`, a `post_save` receiver, calls it for every save; the model itself
+imports nothing above it.
 
 django-q2's `Schedule.name` is not unique, so the name alone cannot stop two concurrent saves
 from creating two rows; the settings row is locked first (`select_for_update`), which serialises
@@ -83,9 +83,3 @@ def ensure_schedule(settings) -> Schedule | None:
                 changed.append("next_run")
             schedule.save(update_fields=changed)
         return schedule
-
-
-def on_settings_saved(sender, instance, raw=False, **kwargs) -> None:
-    """post_save of DigitaleFactuurSettings: inside the save's transaction (models.py)."""
-    if not raw:
-        ensure_schedule(instance)
