@@ -25,8 +25,8 @@ The lock also says whose it is: a run takes it with its `SyncRun` id, kept in th
 - a real run that is "bezig" is alive exactly while the living holder of its lock is that run
   (its worker died: the lock expired, or another run took it over);
 - a run that holds no lock — one still "in de wachtrij", or a preview, which never takes the
-  lock — is alive while its task may still run: for `SYNC_TASK_TIMEOUT` + 300 s (django-q2's
-  `retry`) after it was queued. After that no worker will pick it up or finish it.
+  lock — is alive while its task may still run: for django-q2's `retry` (`SYNC_TASK_TIMEOUT`
+  + 300 s) after it was queued. After that no worker will pick it up or finish it.
 
 A queued run that must wait for the lock (a change push holds it for a moment) asks `acquire`
 to wait: one small polling loop, here, for every caller.
@@ -133,8 +133,9 @@ def _living_holder(name: str) -> str | None:
 
 
 def task_lost_after() -> timedelta:
-    """How long a task may take to be picked up and finished: django-q2's `retry`."""
-    return timedelta(seconds=settings.SYNC_TASK_TIMEOUT + 300)
+    """How long a task may take to be picked up and finished: django-q2's `retry` (after it, a
+    task still unacknowledged is handed out again or, with Redis, forgotten)."""
+    return timedelta(seconds=settings.Q_CLUSTER["retry"])
 
 
 def run_is_alive(run: SyncRun, name: str) -> bool:

@@ -98,7 +98,7 @@ def test_a_running_run_is_alive_while_the_lock_holds_its_id(configure):
 def test_a_queued_run_is_alive_until_its_task_is_lost(configure, settings):
     # given a queued run older than django-q2's retry (the task's timeout + 300 s)
     df = configure()
-    settings.SYNC_TASK_TIMEOUT = 60
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "retry": 360}
     lost = SyncRun.objects.create(connector="digitalefactuur", trigger=SyncRun.Trigger.MANUAL,
                                   status="wachtrij",
                                   queued_at=timezone.now() - timedelta(seconds=361))
