@@ -31,7 +31,7 @@ from integration.rights.catalogue import DIGITALE_FACTUUR
 
 from . import runs
 from .forms import KoppelingForm
-from .models import DigitaleFactuurSettings
+from .models import DigitaleFactuurSettings, Purpose
 from .sync import CONNECTOR
 from .views import KoppelingView
 
@@ -55,9 +55,6 @@ class _RunPost(RightRequiredMixin, View):
         view = KoppelingView()
         view.setup(request)
         return view.render(request, form, DigitaleFactuurSettings.load(), unsaved=True)
-
-    def refused(self, request, df):
-        return runs.refused(request, df)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -85,7 +82,8 @@ class RetryView(_RunPost):
     def post(self, request, pk):
         source = get_object_or_404(SyncRun, pk=pk, connector=CONNECTOR, dry_run=False)
         df = DigitaleFactuurSettings.load()
-        refused = self.refused(request, df)
+        # A retry only sends: the rule for a push, as its button on the run page asks.
+        refused = runs.refused(request, df, Purpose.PUSH)
         if refused is not None:
             return refused
         retry, created = runs.request_retry(df, source, request.user)

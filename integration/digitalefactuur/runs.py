@@ -181,9 +181,9 @@ def run_url(run: SyncRun) -> str:
     return reverse("connectors:run", args=[run.connector, run.pk])
 
 
-def refused(request, df):
+def refused(request, df, purpose: Purpose = Purpose.RUN):
     """The settings screen with the reason when no run may start now; None when one may."""
-    reason = refusal(df, request.user)
+    reason = refusal(df, request.user, purpose)
     if reason:
         messages.error(request, _("Er is geen run gestart: %(reason)s") % {"reason": reason})
         return redirect("digitalefactuur:settings")

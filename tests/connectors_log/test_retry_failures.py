@@ -21,7 +21,7 @@ def failing_export_run(configure, sandbox):
     df = configure(debtors=False, creditors=False, push=True)
     relations = [OrganisationFactory(debtor_number=f"10{n}1") for n in range(3)]
     sandbox.fail_next("klant_aanmaken", "error", 1)
-    run = sync.run(df.pk, "handmatig")
+    run = sync.run(df.pk, SyncRun.Trigger.MANUAL)
     return df, run, relations
 
 
@@ -42,7 +42,7 @@ def test_a_failed_export_is_retried_alone(configure, sandbox, df_client,
     # then one run is queued, with the ids only, and its page opens
     retry = SyncRun.objects.exclude(pk=failed_run.pk).get()
     assert response.status_code == 302 and response.url == run_url(retry)
-    assert retry.status == SyncRun.Status.QUEUED and retry.trigger == "handmatig"
+    assert retry.status == SyncRun.Status.QUEUED and retry.trigger == SyncRun.Trigger.MANUAL
     [task] = OrmQ.objects.all()
     assert task.task["args"] == (df.pk, retry.pk, failed_run.pk)
 
@@ -106,6 +106,21 @@ def test_the_retry_is_disabled_with_its_reason_when_bijwerken_is_off(configure, 
     # then
     assert "Bijwerken (PerfectView → DigitaleFactuur) staat uit." in page
     assert 'disabled aria-describedby="run-action-note-retry"' in page
+
+
+def test_a_retry_posted_while_bijwerken_is_off_queues_nothing(configure, df_client):
+    """A page opened before Bijwerken went off: the POST asks the rule its button asked."""
+    # given
+    configure(push=False)
+    failed_run = SyncRunFactory(status="met_fouten", counts={"export": {"fout": 1}})
+    SyncEventFactory(run=failed_run, action="fout", relation=OrganisationFactory())
+
+    # when
+    response = df_client.post(retry_url(failed_run), follow=True)
+
+    # then
+    assert SyncRun.objects.count() == 1 and not OrmQ.objects.exists()
+    assert "Bijwerken (PerfectView → DigitaleFactuur) staat uit." in response.content.decode()
 
 
 def test_a_retry_finds_nothing_when_the_relations_are_gone(configure):
