@@ -1,7 +1,9 @@
 """Asking for runs: "Koppeling uitvoeren", "Voorbeeld", "Fouten opnieuw proberen", a change push.
 
-Every run of the connector is asked for here and nowhere else; the tasks that do the work are in
-`tasks.py`, queued as functions (STYLE.md, 14), and the engine (`sync.py`) knows of neither.
+Every task of the connector is queued from here and nowhere else (the schedule's run is fired by
+django-q2 from `schedule.py`'s row; the CLI runs the engine in the foreground). The tasks that do
+the work are in `tasks.py`, queued as functions (STYLE.md, 14); the engine (`sync.py`) knows of
+neither.
 
 - `request_run`, `request_preview`, `request_retry` are one request (`_request`): lock the
   settings row (`select_for_update`: two clicks at the same moment give one run), find the open
