@@ -65,6 +65,11 @@ class HeldLock:
     ttl: float
     _last_beat: datetime = field(default_factory=timezone.now)
 
+    @property
+    def run_id(self) -> int | None:
+        """The run this lock was taken for (None: taken for no run)."""
+        return _run_id_of(self.token)
+
     def heartbeat(self, *, force: bool = False) -> None:
         """Extend the expiry; raise LockLost when another holder has taken the lock."""
         now = timezone.now()
@@ -122,9 +127,12 @@ def is_held(name: str) -> bool:
 
 def holder_run_id(name: str) -> int | None:
     """The id of the run that holds the lock `name` and is alive; None when none does."""
-    holder = _living_holder(name) or ""
-    run_id, _sep, _random = holder.partition(":")
-    return int(run_id) if _sep and run_id.isdigit() else None
+    return _run_id_of(_living_holder(name) or "")
+
+
+def _run_id_of(holder: str) -> int | None:
+    run_id, separator, _random = holder.partition(":")
+    return int(run_id) if separator and run_id.isdigit() else None
 
 
 def _living_holder(name: str) -> str | None:
@@ -147,8 +155,11 @@ def run_is_alive(run: SyncRun, name: str) -> bool:
     return run.queued_at >= timezone.now() - task_lost_after()
 
 
-def dead_running_runs(runs, name: str):
-    """Of `runs` (a queryset), the real runs "bezig" that are not the lock's living holder."""
+def dead_running_runs(runs, name: str, *, held: HeldLock | None = None):
+    """Of `runs` (a queryset), the real runs "bezig" that are not the lock's living holder.
+
+    `held`: the lock, held by the caller, who is then its living holder (no need to read it).
+    """
     running = runs.filter(status=SyncRun.Status.RUNNING, dry_run=False)
-    holder = holder_run_id(name)
+    holder = held.run_id if held is not None else holder_run_id(name)
     return running.exclude(pk=holder) if holder is not None else running

@@ -162,12 +162,13 @@ def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
     return run
 
 
-def abandon_dead_runs() -> int:
+def abandon_dead_runs(lock: locks.HeldLock) -> int:
     """Runs still "bezig" that do not hold the lock (we do): their worker died or lost it.
 
     The one rule of liveness, `locks.dead_running_runs` (previews take no lock: never these).
     """
-    return (locks.dead_running_runs(SyncRun.objects.filter(connector=CONNECTOR), LOCK_NAME)
+    return (locks.dead_running_runs(SyncRun.objects.filter(connector=CONNECTOR), LOCK_NAME,
+                                    held=lock)
             .update(
                 status=Status.ABORTED, finished_at=timezone.now(),
                 message=_("Afgebroken: het proces dat deze run uitvoerde is gestopt voordat de "
@@ -202,7 +203,7 @@ def run(settings_id: int, trigger: str, *, run_id: int | None = None, dry_run: b
     try:
         if not dry_run:
             sync_run.save()
-            abandon_dead_runs()
+            abandon_dead_runs(lock)
         status, message = _phases(sync_run, df, lock, dry_run, relation_ids, on_progress)
     except locks.LockLost:
         status, message = Status.ABORTED, _("Afgebroken: deze run liep zo lang vast dat een "
