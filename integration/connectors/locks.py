@@ -18,10 +18,23 @@ A holder that dies keeps the row, but only until `expires_at`: a living holder c
 ahead (and tells it when somebody else has taken over). A heartbeat is a write, so it is
 throttled to one per fifth of the TTL: a no-op resync stays (nearly) free. Only the holder can
 release it: the token is part of the `WHERE`.
+
+The lock also says whose it is: a run takes it with its `SyncRun` id, kept in the holder token
+("<run id>:<random>"), so "is this run alive?" has one answer, `run_is_alive()`:
+
+- a real run that is "bezig" is alive exactly while the living holder of its lock is that run
+  (its worker died: the lock expired, or another run took it over);
+- a run that holds no lock — one still "in de wachtrij", or a preview, which never takes the
+  lock — is alive while its task may still run: for django-q2's `retry` (`SYNC_TASK_TIMEOUT`
+  + 300 s) after it was queued. After that no worker will pick it up or finish it.
+
+A queued run that must wait for the lock (a change push holds it for a moment) asks `acquire`
+to wait: one small polling loop, here, for every caller.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,7 +44,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import RunLock
+from .models import RunLock, SyncRun
+
+#: Seconds between two tries of a lock that `acquire` was asked to wait for.
+POLL_SECONDS = 0.5
 
 
 class LockLost(Exception):
@@ -47,9 +63,12 @@ class HeldLock:
     name: str
     token: str
     ttl: float
-    #: True when the lock was taken over from a holder whose lock had expired (it died).
-    took_over: bool = False
     _last_beat: datetime = field(default_factory=timezone.now)
+
+    @property
+    def run_id(self) -> int | None:
+        """The run this lock was taken for (None: taken for no run)."""
+        return _run_id_of(self.token)
 
     def heartbeat(self, *, force: bool = False) -> None:
         """Extend the expiry; raise LockLost when another holder has taken the lock."""
@@ -68,34 +87,79 @@ class HeldLock:
             holder="", expires_at=None))
 
 
-def acquire(name: str, *, ttl: float | None = None) -> HeldLock | None:
-    """Take the lock `name`, or None when a living holder has it."""
-    ttl = ttl_seconds() if ttl is None else float(ttl)
-    token = uuid.uuid4().hex
+def acquire(name: str, *, run_id: int | None = None, ttl: float | None = None,
+            wait: float = 0) -> HeldLock | None:
+    """Take the lock `name` for the run `run_id`, or None when a living holder has it.
+
+    With `wait` (seconds), a lock held by somebody else is tried again every POLL_SECONDS
+    until then: a queued run waits for a change push to give the lock back.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        lock = _take(name, run_id, ttl_seconds() if ttl is None else float(ttl))
+        if lock is not None or time.monotonic() >= deadline:
+            return lock
+        time.sleep(POLL_SECONDS)
+
+
+def _take(name: str, run_id: int | None, ttl: float) -> HeldLock | None:
+    token = f"{run_id}:{uuid.uuid4().hex}" if run_id is not None else uuid.uuid4().hex
     now = timezone.now()
     expires = now + timedelta(seconds=ttl)
-    # Whether the row held a (dead) holder before: read first, then swap only if it is still
-    # the row we read, so that "took over" is exact even when two takers race.
-    current = RunLock.objects.filter(name=name).values("holder", "expires_at").first()
-    if current is None:
-        try:
-            with transaction.atomic():
-                RunLock.objects.create(name=name, holder=token, acquired_at=now,
-                                       expires_at=expires)
-        except IntegrityError:
-            return None  # another process created it first: it holds the lock
-        return HeldLock(name, token, ttl)
-    if current["holder"] and current["expires_at"] and current["expires_at"] >= now:
-        return None
     free = Q(holder="") | Q(expires_at__lt=now) | Q(expires_at__isnull=True)
-    swapped = RunLock.objects.filter(free, name=name, holder=current["holder"]).update(
-        holder=token, acquired_at=now, expires_at=expires)
-    if not swapped:
-        return None
-    return HeldLock(name, token, ttl, took_over=bool(current["holder"]))
+    if RunLock.objects.filter(free, name=name).update(holder=token, acquired_at=now,
+                                                       expires_at=expires):
+        return HeldLock(name, token, ttl)
+    if RunLock.objects.filter(name=name).exists():
+        return None  # a living holder has it
+    try:
+        with transaction.atomic():
+            RunLock.objects.create(name=name, holder=token, acquired_at=now, expires_at=expires)
+    except IntegrityError:
+        return None  # another process created it first: it holds the lock
+    return HeldLock(name, token, ttl)
 
 
 def is_held(name: str) -> bool:
     """True while a living holder has the lock (an expired one counts as free)."""
-    return RunLock.objects.filter(name=name, expires_at__gte=timezone.now()).exclude(
-        holder="").exists()
+    return _living_holder(name) is not None
+
+
+def holder_run_id(name: str) -> int | None:
+    """The id of the run that holds the lock `name` and is alive; None when none does."""
+    return _run_id_of(_living_holder(name) or "")
+
+
+def _run_id_of(holder: str) -> int | None:
+    run_id, separator, _random = holder.partition(":")
+    return int(run_id) if separator and run_id.isdigit() else None
+
+
+def _living_holder(name: str) -> str | None:
+    return (RunLock.objects.filter(name=name, expires_at__gte=timezone.now())
+            .exclude(holder="").values_list("holder", flat=True).first())
+
+
+def task_lost_after() -> timedelta:
+    """How long a task may take to be picked up and finished: django-q2's `retry` (after it, a
+    task still unacknowledged is handed out again or, with Redis, forgotten)."""
+    return timedelta(seconds=settings.Q_CLUSTER["retry"])
+
+
+def run_is_alive(run: SyncRun, name: str) -> bool:
+    """Will this open run still finish? The rule of the module docstring, for the lock `name`."""
+    if run.status not in SyncRun.OPEN_STATUSES:
+        return False
+    if run.status == SyncRun.Status.RUNNING and not run.dry_run:
+        return holder_run_id(name) == run.pk
+    return run.queued_at >= timezone.now() - task_lost_after()
+
+
+def dead_running_runs(runs, name: str, *, held: HeldLock | None = None):
+    """Of `runs` (a queryset), the real runs "bezig" that are not the lock's living holder.
+
+    `held`: the lock, held by the caller, who is then its living holder (no need to read it).
+    """
+    running = runs.filter(status=SyncRun.Status.RUNNING, dry_run=False)
+    holder = held.run_id if held is not None else holder_run_id(name)
+    return running.exclude(pk=holder) if holder is not None else running

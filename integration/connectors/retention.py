@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from . import locks
 from .models import SyncEvent, SyncRun
+from .tasks import task_path
 
 logger = logging.getLogger(__name__)
 
 SCHEDULE_NAME = "synchronisatielogboek-opschonen"
-TASK_FUNC = "integration.connectors.retention.purge_old_runs"
 UPKEEP_LOCK = "sync-log-retention-schedule"
 RUN_BATCH = 200
 EVENT_BATCH = 5000
@@ -64,6 +64,10 @@ def purge_old_runs(days: int | None = None) -> int:
     if removed:
         logger.info("Sync log: %d run(s) older than %d days removed", removed, days)
     return removed
+
+
+#: The Schedule's `func`, derived from the function (never written by hand).
+TASK_FUNC = task_path(purge_old_runs)
 
 
 def next_purge_time(now: datetime | None = None) -> datetime:

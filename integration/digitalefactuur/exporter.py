@@ -47,7 +47,6 @@ from .links import (
     DfLink,
     agree,
     links_of,
-    relations_to_push,  # noqa: F401  (tasks.py asks the exporter; the binder answers)
     scope_types,
     stale_links,
     state_of,

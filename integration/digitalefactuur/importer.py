@@ -7,7 +7,8 @@ Per page, in this order and nothing more:
    query. A linked klant whose raw hash equals its link's is unchanged (plan.py) and needs no
    relation; only when some klant is not, a second query reads those relations in full;
 2. plan: `plan.plan_klant` per klant, in memory (no query);
-3. write, only when something changed, in ONE transaction under the import guard: new
+3. write, only when something changed, in ONE transaction (bulk writes: no signals, so no
+   echo through the change listener): new
    relations (bulk_create), changed relations (bulk_update of the changed fields only), new and
    refreshed links, and the page's events; a few queries, never one per klant;
 4. progress on the run record (at most one write per half second, and one at the end), and a
@@ -50,7 +51,6 @@ from .links import (
     link_state,
     source_fields,
 )
-from .listener import importing
 from .mapping import CREDITOR, DEBTOR, NUMBER_FIELD, raw_klant_hash
 from .plan import (
     Decision,
@@ -233,7 +233,7 @@ class PageWrites:
         now, changed_relations = self.now, self.changed_relations
         new_links, refreshed_links = self.new_links, self.refreshed_links
         read_at = {relation.pk: relation.updated_at for relation in changed_relations}
-        with transaction.atomic(), importing():
+        with transaction.atomic():
             saved_meanwhile = _saved_meanwhile(read_at)
             if saved_meanwhile:
                 for pk in saved_meanwhile:

@@ -41,7 +41,10 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from integration.connectors import locks
 
 from .errors import DigitaleFactuurError
+from .invoice_models import Invoice
 from .invoice_schema import DfInvoice, InvoiceListing
+from .links import DfLink
+from .models import SINGLETON_PK, DigitaleFactuurSettings
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +122,6 @@ def read_after_run(ctx) -> None:
 
 
 def _record_failure(df, reason: str) -> None:
-    from .models import DigitaleFactuurSettings
 
     # update(), not save(): the settings' save keeps the schedule in step, which this is not.
     DigitaleFactuurSettings.objects.filter(pk=df.pk).update(
@@ -128,8 +130,6 @@ def _record_failure(df, reason: str) -> None:
 
 def refresh_open_invoices(client, *, now: datetime | None = None, beat=None) -> ReadOutcome:
     """Read every open invoice and bring the local copy in step (see the module docstring)."""
-    from .invoice_models import Invoice
-    from .models import SINGLETON_PK, DfLink, DigitaleFactuurSettings
 
     now = now or timezone.now()
     outcome = ReadOutcome()
@@ -245,7 +245,6 @@ class InvoiceState:
 
 
 def invoice_state() -> InvoiceState:
-    from .models import SINGLETON_PK, DigitaleFactuurSettings
 
     row = (DigitaleFactuurSettings.objects.filter(pk=SINGLETON_PK)
            .values("show_open_invoices", "invoices_read_at", "invoices_failed_at",
@@ -256,7 +255,6 @@ def invoice_state() -> InvoiceState:
 
 def relation_summary(relation_id: int, today: date | None = None) -> dict:
     """The relation's open invoices, total and ageing, for its page."""
-    from .invoice_models import Invoice
 
     today = today or timezone.localdate()
     rows = []
@@ -279,7 +277,6 @@ def relation_summary(relation_id: int, today: date | None = None) -> dict:
 
 def open_total_subquery():
     """The relation's open amount, for annotating the relation list in one query."""
-    from .invoice_models import Invoice
 
     return Subquery(Invoice.objects.filter(relation=OuterRef("pk"), status=Invoice.Status.OPEN)
                     .order_by().values("relation").annotate(total=Sum("amount"))
@@ -288,7 +285,6 @@ def open_total_subquery():
 
 def relations_with_overdue_invoices(today: date | None = None):
     """Ids of relations with an open invoice past its due date and an amount to pay."""
-    from .invoice_models import Invoice
 
     today = today or timezone.localdate()
     return (Invoice.objects.filter(status=Invoice.Status.OPEN, due_date__lt=today,

@@ -1,68 +1,55 @@
-"""The change listener: a relation saved in the CRM is pushed to DigitaleFactuur soon after.
+"""What the connector listens to: the CRM's relation saves, and its own settings' saves.
 
 The CRM knows nothing of the connector; the connector listens to the CRM's `post_save` (connected
-in `DigitaleFactuurConfig.ready`, see `connect()`). On a save that is not the import's own:
+in `DigitaleFactuurConfig.ready`, see `connect()`). On a save of a relation:
 
-1. nothing at all unless the connector is active, tested (options unlocked) and "Bijwerken" is on;
-2. after the transaction commits (a rolled-back save pushes nothing), the relation's
-   `PendingPush` row is upserted: its `requested_at` moves to now;
+1. nothing at all unless the connector may push (`refusal(Purpose.PUSH)`: active, tested,
+   "Bijwerken" on) and the relation has a number or a link;
+2. after the transaction commits (a rolled-back save pushes nothing), `runs.request_push`
+   upserts the relation's `PendingPush` row (its `requested_at` moves to now);
 3. only when that row is new (or its task was queued so long ago that it must have been lost)
    is a django-q2 task queued, `tasks.push_relations(settings_id)`, with the id as its only
    argument. The task waits until the pending rows have been quiet for `SYNC_PUSH_DEBOUNCE`
    seconds, takes them, and pushes the relations' latest state in one run (trigger
    "wijziging"). Ten saves in a second are therefore one row, one task, one request.
 
-No echo (STYLE.md, 6): the import writes relations inside `importing()`, a context variable this
-listener reads; what the import wrote is never pushed back. (The import writes in bulk, which
-sends no signals at all; the guard also covers any single save it may do.)
+No echo (STYLE.md, 6): the import writes relations with `bulk_create` / `bulk_update`, which send
+no signals, so nothing it writes reaches this listener (`tests/sync/test_change_push.py`
+`test_an_import_does_not_echo_back`). An import that saved relations one by one would need a
+guard here again.
 
 A deleted relation needs nothing here: its links and pending push go with it (CASCADE) and the
 connector never deletes anything in DigitaleFactuur.
+
+The settings' own saves keep the django-q2 schedule in step (`schedule.ensure_schedule`),
+inside the save's transaction.
+
+This module is loaded by `ready()` in every process (web, worker, command), so it imports the
+layers above the models (`runs`, `schedule`, and through them the tasks, the engine and its
+client) only when a save needs them: a process that never pushes or saves the settings never
+loads the engine (`tests/proofs/test_redaction.py` relies on a web process not importing the
+client to prove that the log redaction is the app's doing).
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from contextlib import contextmanager
-from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
-from django.utils import timezone
+
+from integration.crm.models import Relation
+
+from .links import DfLink
+from .models import SINGLETON_PK, DigitaleFactuurSettings, Purpose
 
 logger = logging.getLogger(__name__)
-
-_importing: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "digitalefactuur_importing", default=False)
-
-PUSH_TASK = "integration.digitalefactuur.tasks.push_relations"
-TASK_GROUP = "digitalefactuur"
-#: A pending push whose task was queued longer ago than this is queued again (a lost task).
-STALE_QUEUE = timedelta(minutes=2)
-
-
-@contextmanager
-def importing():
-    """Writes inside this block are the import's own: the listener ignores them."""
-    token = _importing.set(True)
-    try:
-        yield
-    finally:
-        _importing.reset(token)
-
-
-def is_importing() -> bool:
-    return _importing.get()
 
 
 def _push_settings_id() -> int | None:
     """The settings' id when changes are to be pushed now, else None."""
-    from .models import DigitaleFactuurSettings
-
-    df = DigitaleFactuurSettings.objects.filter(active=True, push_enabled=True).first()
-    if df is None or not df.options_unlocked:
+    df = DigitaleFactuurSettings.objects.filter(pk=SINGLETON_PK).first()
+    if df is None or df.refusal(Purpose.PUSH):
         return None
     return df.pk
 
@@ -71,13 +58,11 @@ def _may_concern_digitalefactuur(relation) -> bool:
     """A relation with a number is a klant; one without may have just lost it (drop the link)."""
     if relation.debtor_number or relation.creditor_number:
         return True
-    from .links import DfLink
-
     return DfLink.objects.filter(relation_id=relation.pk).exists()
 
 
 def relation_saved(sender, instance, raw=False, **kwargs) -> None:
-    if raw or is_importing():
+    if raw:
         return
     if not _may_concern_digitalefactuur(instance):
         return
@@ -85,53 +70,25 @@ def relation_saved(sender, instance, raw=False, **kwargs) -> None:
     if settings_id is None:
         return
     relation_id = instance.pk
+    from . import runs  # the upper floors load on the first push (module docstring)
+
     # robust: a broker that is down must not turn the CRM's save into an error page; the
     # scheduled run's export sends the change anyway (its fingerprint changed).
-    transaction.on_commit(lambda: request_push(settings_id, relation_id), robust=True)
+    transaction.on_commit(lambda: runs.request_push(settings_id, relation_id), robust=True)
 
 
-def request_push(settings_id: int, relation_id: int) -> bool:
-    """Record that `relation_id` changed; queue a push task unless one is pending. True if queued.
-    """
-    from .links import PendingPush
+def settings_saved(sender, instance, raw=False, **kwargs) -> None:
+    """post_save of DigitaleFactuurSettings: the schedule follows, in the save's transaction."""
+    if raw:
+        return
+    from .schedule import ensure_schedule  # loads the tasks only when needed (docstring)
 
-    now = timezone.now()
-    queue = False
-    try:
-        with transaction.atomic():
-            # One statement decides whether a task is due: a fresh row, or a stale one.
-            stale = PendingPush.objects.filter(relation_id=relation_id,
-                                               queued_at__lt=now - STALE_QUEUE)
-            if stale.update(requested_at=now, queued_at=now):
-                queue = True
-            elif not PendingPush.objects.filter(relation_id=relation_id).update(
-                    requested_at=now):
-                PendingPush.objects.create(relation_id=relation_id, requested_at=now,
-                                           queued_at=now)
-                queue = True
-    except IntegrityError:
-        # Another process created the row a moment ago, and queued the task with it.
-        PendingPush.objects.filter(relation_id=relation_id).update(requested_at=now)
-        return False
-    if queue:
-        enqueue_push(settings_id)
-    return queue
-
-
-def enqueue_push(settings_id: int) -> None:
-    from django_q.tasks import async_task
-
-    async_task(PUSH_TASK, settings_id, task_name=f"digitalefactuur-push-{timezone.now():%H%M%S%f}",
-               group=TASK_GROUP)
-
-
-def debounce_seconds() -> float:
-    return float(getattr(settings, "SYNC_PUSH_DEBOUNCE", 0.5))
+    ensure_schedule(instance)
 
 
 def connect() -> None:
-    """Called from the app's ready(): listen to the CRM's relation saves."""
-    from integration.crm.models import Relation
-
+    """Called from the app's ready(): listen to the CRM's relation saves and to our settings."""
     post_save.connect(relation_saved, sender=Relation,
                       dispatch_uid="digitalefactuur.relation_saved")
+    post_save.connect(settings_saved, sender=DigitaleFactuurSettings,
+                      dispatch_uid="digitalefactuur.schedule")

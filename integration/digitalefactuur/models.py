@@ -8,11 +8,17 @@ The Toegangscode is stored as a Fernet token only (`crypto.py`). The options unl
 successful "Koppeling testen" and stay unlocked only while the account id and code are the ones
 that were tested: the row keeps an HMAC of those credentials (`tested_fingerprint`), so any
 change, through the screen, the CLI or the database, locks them again without anybody having to
-remember to. Every save keeps the django-q2 schedule in step (`schedule.ensure_schedule`) in the
-same transaction.
+remember to. Every save keeps the django-q2 schedule in step (`schedule.ensure_schedule`, a
+`post_save` receiver in `listener.py`, so that this module imports nothing above it) in the same
+transaction.
+
+"Can the connector do this now?" has one answer, `refusal(purpose)`: "" when it can, otherwise
+why not, in the words the screens, the CLI and the run log show.
 """
 
 from __future__ import annotations
+
+import enum
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -21,11 +27,18 @@ from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from integration.crm.models import Relation, RelationType
 from integration.crm.validation import is_ascii_number
 
 from . import crypto
 
 SINGLETON_PK = 1
+
+#: `DigitaleFactuurSettings.refusal`'s answers (the first three are also a skipped run's message).
+NOT_ACTIVE = _("De koppeling met DigitaleFactuur is niet actief.")
+UNTESTED = _("De koppeling is nog niet (opnieuw) getest; test eerst de koppeling.")
+NOTHING_CHOSEN = _("Er is niets te synchroniseren: zet Debiteuren, Crediteuren of Bijwerken aan.")
+PUSH_OFF = _("Bijwerken (PerfectView → DigitaleFactuur) staat uit.")
 
 # The field's validator as migrated. Its `\d` also takes other scripts' digits ("１０００１"),
 # so `validate_account_id` (the form through `clean()`, the CLI) adds the ASCII rule.
@@ -44,10 +57,18 @@ def validate_account_id(value: str) -> None:
         raise ValidationError(account_id_validator.message, code=account_id_validator.code)
 
 
-class RelationKind(models.TextChoices):
-    # The same values as crm.Relation.Kind, so the engine can hand them over unchanged.
-    ORGANISATION = "organisation", _("Organisatie")
-    PERSON = "person", _("Persoon")
+class Purpose(enum.StrEnum):
+    """What the connector is asked to do, for `DigitaleFactuurSettings.refusal`."""
+
+    #: Choose the options (debtors, creditors, Bijwerken): only after a successful test.
+    OPTIONS = "options"
+    #: Keep a schedule and let it fire: active and tested.
+    SCHEDULE = "schedule"
+    #: A run (full, scheduled, preview, from the CLI): active, tested, something chosen.
+    RUN = "run"
+    #: Send relations to DigitaleFactuur (a change push, a retry of failed exports):
+    #: active, tested, Bijwerken on.
+    PUSH = "push"
 
 
 INTERVAL_CHOICES = [
@@ -66,8 +87,6 @@ DEFAULT_CREDITOR_TYPE = "Leverancier"
 
 
 def _relation_type_named(name: str):
-    from integration.crm.models import RelationType
-
     return RelationType.objects.filter(name=name).first()
 
 
@@ -96,8 +115,8 @@ class DigitaleFactuurSettings(models.Model):
     debtors_enabled = models.BooleanField(_("debiteuren aanmaken en bijwerken in PerfectView"),
                                           default=False)
     debtors_kind = models.CharField(_("debiteuren aanmaken als"), max_length=12,
-                                    choices=RelationKind.choices,
-                                    default=RelationKind.ORGANISATION)
+                                    choices=Relation.Kind.choices,
+                                    default=Relation.Kind.ORGANISATION)
     # PROTECT: a relation type in use by the connector cannot vanish from under it unnoticed.
     debtor_relation_type = models.ForeignKey(
         "crm.RelationType", verbose_name=_("relatietype debiteuren"), on_delete=models.PROTECT,
@@ -105,8 +124,8 @@ class DigitaleFactuurSettings(models.Model):
     creditors_enabled = models.BooleanField(
         _("crediteuren aanmaken en bijwerken in PerfectView"), default=False)
     creditors_kind = models.CharField(_("crediteuren aanmaken als"), max_length=12,
-                                      choices=RelationKind.choices,
-                                      default=RelationKind.ORGANISATION)
+                                      choices=Relation.Kind.choices,
+                                      default=Relation.Kind.ORGANISATION)
     creditor_relation_type = models.ForeignKey(
         "crm.RelationType", verbose_name=_("relatietype crediteuren"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+")
@@ -147,13 +166,11 @@ class DigitaleFactuurSettings(models.Model):
         return str(_("DigitaleFactuur koppeling"))
 
     def save(self, *args, **kwargs) -> None:
-        # One transaction for the row and its schedule: they never disagree.
-        from .schedule import ensure_schedule
-
+        # One transaction for the row and its schedule (kept by a post_save receiver,
+        # listener.settings_saved): they never disagree.
         self.pk = SINGLETON_PK
         with transaction.atomic():
             super().save(*args, **kwargs)
-            ensure_schedule(self)
 
     def clean(self) -> None:
         # Only what the field's validator lets through (other scripts' digits): a value it
@@ -231,8 +248,41 @@ class DigitaleFactuurSettings(models.Model):
     def lock_options(self) -> None:
         self.tested_fingerprint = ""
 
-    def lock_reason(self) -> str:
-        """Why the options are locked, in Dutch, for the screen and the CLI ("" when unlocked)."""
+    # --- can it? -------------------------------------------------------------------------------
+
+    @classmethod
+    def ready(cls, settings_id: int, purpose: Purpose) -> tuple[DigitaleFactuurSettings | None,
+                                                                  str]:
+        """(the settings row re-read by id, why it cannot serve `purpose` now or "").
+
+        A task takes the id and re-reads (STYLE.md, 9): a row deleted meanwhile is "not active".
+        """
+        found = cls.objects.filter(pk=settings_id).first()
+        if found is None:
+            return None, str(NOT_ACTIVE)
+        return found, found.refusal(purpose)
+
+    def refusal(self, purpose: Purpose = Purpose.RUN) -> str:
+        """Why the connector cannot serve `purpose` now, in Dutch ("" when it can).
+
+        The one rule behind every "may it?": the run, schedule, preview and retry buttons, the
+        tasks, the change listener, the CLI, and the options on the settings screen.
+        """
+        if purpose is Purpose.OPTIONS:
+            return self._options_lock_reason()
+        if not self.active:
+            return str(NOT_ACTIVE)
+        if not self.options_unlocked:
+            return str(UNTESTED)
+        if purpose is Purpose.SCHEDULE:
+            return ""
+        if purpose is Purpose.PUSH and not self.push_enabled:
+            return str(PUSH_OFF)
+        if not (self.debtors_enabled or self.creditors_enabled or self.push_enabled):
+            return str(NOTHING_CHOSEN)
+        return ""
+
+    def _options_lock_reason(self) -> str:
         if self.options_unlocked:
             return ""
         if not (self.account_id and self.has_access_code):

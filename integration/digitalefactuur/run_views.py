@@ -3,7 +3,7 @@
 POST only (with CSRF), gated by the Digitale Factuur right, answered with a redirect to the run's
 page in the sync log (post/redirect/get). Each is idempotent while a run is open: a second click,
 a double click, or a click in a second tab opens the run already queued or running and queues
-nothing (`sync.request_run` and `runs.request_*` decide that under a row lock).
+nothing (`runs.request_*` decide that under a row lock).
 
 When no run may start (connector inactive, untested, nothing chosen) nothing is queued and the
 settings screen says why: the button there is disabled with the same reason, so this only
@@ -29,8 +29,11 @@ from integration.connectors.models import SyncRun
 from integration.rights.access import RightRequiredMixin
 from integration.rights.catalogue import DIGITALE_FACTUUR
 
-from . import runs, sync
-from .models import DigitaleFactuurSettings
+from . import runs
+from .forms import KoppelingForm
+from .models import DigitaleFactuurSettings, Purpose
+from .sync import CONNECTOR
+from .views import KoppelingView
 
 
 class _RunPost(RightRequiredMixin, View):
@@ -41,9 +44,6 @@ class _RunPost(RightRequiredMixin, View):
         """The screen again, with the reason, when the posted fields differ from the stored."""
         if "options_shown" not in request.POST:
             return None
-        from .forms import KoppelingForm
-        from .views import KoppelingView
-
         form = KoppelingForm(request.POST, instance=DigitaleFactuurSettings.load())
         if not form.has_changed():
             return None
@@ -56,42 +56,6 @@ class _RunPost(RightRequiredMixin, View):
         view.setup(request)
         return view.render(request, form, DigitaleFactuurSettings.load(), unsaved=True)
 
-    def refused(self, request, df):
-        return _refused(request, df)
-
-
-def _refused(request, df):
-    reason = runs.refusal(df, request.user)
-    if reason:
-        messages.error(request, _("Er is geen run gestart: %(reason)s") % {"reason": reason})
-        return redirect("digitalefactuur:settings")
-    return None
-
-
-def start_run(request, df):
-    """Queue a full run (or open the one under way) and go to its page; the reason otherwise."""
-    refused = _refused(request, df)
-    if refused is not None:
-        return refused
-    run, created = sync.request_run(df.pk, trigger=SyncRun.Trigger.MANUAL, user=request.user)
-    if created:
-        messages.success(request, _("De synchronisatie staat in de wachtrij en begint zo."))
-    else:
-        messages.info(request, _("Er loopt al een synchronisatie; er is geen tweede "
-                                 "gestart. Hier zie je de voortgang."))
-    return redirect(runs.run_url(run))
-
-
-def start_preview(request, df):
-    """Queue a dry run (or open the one under way) and go to its page."""
-    refused = _refused(request, df)
-    if refused is not None:
-        return refused
-    preview, created = runs.request_preview(df, request.user)
-    if not created:
-        messages.info(request, _("Er wordt al een voorbeeld gemaakt; hier zie je het."))
-    return redirect(runs.run_url(preview))
-
 
 @method_decorator(never_cache, name="dispatch")
 class RunNowView(_RunPost):
@@ -99,7 +63,7 @@ class RunNowView(_RunPost):
 
     def post(self, request):
         df = DigitaleFactuurSettings.load()
-        return self.unsaved(request, df) or start_run(request, df)
+        return self.unsaved(request, df) or runs.start_run(request, df)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -108,7 +72,7 @@ class PreviewView(_RunPost):
 
     def post(self, request):
         df = DigitaleFactuurSettings.load()
-        return self.unsaved(request, df) or start_preview(request, df)
+        return self.unsaved(request, df) or runs.start_preview(request, df)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -116,9 +80,10 @@ class RetryView(_RunPost):
     """"Fouten opnieuw proberen": a run limited to the relations whose export failed."""
 
     def post(self, request, pk):
-        source = get_object_or_404(SyncRun, pk=pk, connector=sync.CONNECTOR, dry_run=False)
+        source = get_object_or_404(SyncRun, pk=pk, connector=CONNECTOR, dry_run=False)
         df = DigitaleFactuurSettings.load()
-        refused = self.refused(request, df)
+        # A retry only sends: the rule for a push, as its button on the run page asks.
+        refused = runs.refused(request, df, Purpose.PUSH)
         if refused is not None:
             return refused
         retry, created = runs.request_retry(df, source, request.user)

@@ -3,10 +3,15 @@
 `ensure_schedule(settings)` is called by every save of `DigitaleFactuurSettings`, inside the
 save's transaction, and makes the schedule table agree with the settings:
 
-- active and options unlocked: exactly one Schedule named `SCHEDULE_NAME`, type MINUTES, every
-  `interval_minutes`, calling `TASK_FUNC` with the settings' id as its only argument (django-q2
-  pickles arguments and shows them in its admin: never credentials), repeating forever;
+- when the settings may keep a schedule (`refusal(Purpose.SCHEDULE)`: active and options
+  unlocked): exactly one Schedule named `SCHEDULE_NAME`, type MINUTES, every `interval_minutes`,
+  calling `tasks.scheduled_sync` (its dotted path derived from the function: `TASK_FUNC`) with
+  the settings' id as its only argument (django-q2 pickles arguments and shows them in its
+  admin: never credentials), repeating forever;
 - otherwise: none.
+
+`listener.settings_saved`, a `post_save` receiver, calls it for every save; the model itself
+imports nothing above it.
 
 django-q2's `Schedule.name` is not unique, so the name alone cannot stop two concurrent saves
 from creating two rows; the settings row is locked first (`select_for_update`), which serialises
@@ -21,8 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integration.connectors.tasks import task_path
+
+from .models import Purpose
+from .tasks import scheduled_sync
+
 SCHEDULE_NAME = "digitalefactuur-sync"
-TASK_FUNC = "integration.digitalefactuur.tasks.scheduled_sync"
+TASK_FUNC = task_path(scheduled_sync)
 
 
 def schedule_args(settings_id: int) -> str:
@@ -36,7 +46,7 @@ def ensure_schedule(settings) -> Schedule | None:
         type(settings).objects.select_for_update().filter(pk=settings.pk).exists()
         existing = list(Schedule.objects.select_for_update()
                         .filter(name=SCHEDULE_NAME).order_by("pk"))
-        if not (settings.active and settings.options_unlocked):
+        if settings.refusal(Purpose.SCHEDULE):
             if existing:
                 Schedule.objects.filter(pk__in=[row.pk for row in existing]).delete()
             return None

@@ -2,10 +2,11 @@
 
 `run(settings_id, trigger)` reads as its steps (STYLE.md, 8):
 
-1. open the run record (a queued one handed over by `request_run`, or a new one);
-2. refuse quietly (status "overgeslagen", with the reason) when the connector is not active and
-   tested, or when another run holds the lock (`integration.connectors.locks`); a run still marked
-   "bezig" while we hold the lock belonged to a worker that died: it becomes "afgebroken";
+1. open the run record (a queued one handed over by `runs.request_*`, or a new one);
+2. refuse quietly (status "overgeslagen", with the reason) when the connector may not run
+   (`DigitaleFactuurSettings.refusal`), or when another run holds the lock
+   (`integration.connectors.locks`, taken with this run's id); a run still marked "bezig" while
+   we hold the lock belonged to a worker that died: it becomes "afgebroken";
 3. one DigitaleFactuur client for the whole run;
 4. the import phase (`importer.py`) when Debiteuren and/or Crediteuren are on, page by page;
 5. the export phase (`exporter.py`) when Bijwerken is on, in chunks of relations;
@@ -20,6 +21,8 @@ that are no failure (a list that does not page, linked klanten missing) end in i
 
 A change push is a run limited to some relations (`relation_ids`): export only; it reads the
 klanten it pushes first, and the whole account only when the number filter cannot answer.
+
+This module is the engine only: asking for a run is `runs.py`, the tasks are `tasks.py`.
 
 A preview ("Voorbeeld", `--dry-run`) is `preview(...)`: the same steps through a
 `PreviewWriter` and a `ReadOnlyClient` (writers.py), and no lock. It computes everything and
@@ -36,8 +39,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings as django_settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,15 +46,16 @@ from django.utils.translation import gettext_lazy
 from integration.connectors import locks, outcomes
 from integration.connectors.models import SyncEvent, SyncRun
 
+from . import exporter, importer, mapping
+from .account import AccountView
 from .errors import DigitaleFactuurError
+from .models import DigitaleFactuurSettings, Purpose
 from .writers import DatabaseWriter, PreviewWriter
 
 logger = logging.getLogger(__name__)
 
 CONNECTOR = "digitalefactuur"
 LOCK_NAME = "digitalefactuur-sync"
-RUN_TASK = "integration.digitalefactuur.tasks.run_sync"
-TASK_GROUP = "digitalefactuur"
 #: Records failing in a row because DigitaleFactuur is unreachable before the run gives up.
 MAX_UNAVAILABLE_IN_A_ROW = 3
 #: Seconds between two progress writes within a phase (the progress bar polls about as often).
@@ -133,10 +135,8 @@ class RunContext:
             return
         self.unavailable_in_a_row += 1
         if self.unavailable_in_a_row >= MAX_UNAVAILABLE_IN_A_ROW:
-            raise RunFailed(_("DigitaleFactuur is niet bereikbaar: %(count)d records achter "
-                              "elkaar zijn mislukt. De synchronisatie is gestopt; de volgende "
-                              "run probeert het opnieuw. (%(error)s)") % {
-                "count": self.unavailable_in_a_row, "error": error})
+            # The run's message is made by `_phases` (UNREACHABLE_IN_A_ROW).
+            raise RunFailed()
 
     def record_ok(self) -> None:
         self.unavailable_in_a_row = 0
@@ -155,23 +155,6 @@ class RunContext:
         return self._failed_sends >= MAX_UNAVAILABLE_IN_A_ROW
 
 
-def _settings(settings_id: int):
-    from .models import DigitaleFactuurSettings
-
-    return DigitaleFactuurSettings.objects.filter(pk=settings_id).first()
-
-
-def not_ready_reason(df) -> str:
-    """Why no run can happen now ("" when it can)."""
-    if df is None or not df.active:
-        return _("De koppeling met DigitaleFactuur is niet actief.")
-    if not df.options_unlocked:
-        return _("De koppeling is nog niet (opnieuw) getest; test eerst de koppeling.")
-    if not (df.debtors_enabled or df.creditors_enabled or df.push_enabled):
-        return _("Er is niets te synchroniseren: zet Debiteuren, Crediteuren of Bijwerken aan.")
-    return ""
-
-
 def _close(run: SyncRun, status: str, message: str = "") -> SyncRun:
     run.status = status
     run.message = message or run.message
@@ -186,23 +169,17 @@ def _finish(run: SyncRun, status: str, message: str = "") -> SyncRun:
     return run
 
 
-def abandon_dead_runs(exclude_pk: int | None) -> int:
-    """Runs still "bezig" while we hold the lock: their worker died or lost the lock."""
-    # Previews ("Voorbeeld") take no lock, so a running preview is not a dead holder's run.
-    return (SyncRun.objects.filter(connector=CONNECTOR, status=Status.RUNNING, dry_run=False)
-            .exclude(pk=exclude_pk).update(
+def abandon_dead_runs(lock: locks.HeldLock) -> int:
+    """Runs still "bezig" that do not hold the lock (we do): their worker died or lost it.
+
+    The one rule of liveness, `locks.dead_running_runs` (previews take no lock: never these).
+    """
+    return (locks.dead_running_runs(SyncRun.objects.filter(connector=CONNECTOR), LOCK_NAME,
+                                    held=lock)
+            .update(
                 status=Status.ABORTED, finished_at=timezone.now(),
                 message=_("Afgebroken: het proces dat deze run uitvoerde is gestopt voordat de "
                           "run klaar was. Een volgende run heeft het werk overgenomen.")))
-
-
-def _acquire(wait_seconds: float) -> locks.HeldLock | None:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        lock = locks.acquire(LOCK_NAME)
-        if lock is not None or time.monotonic() >= deadline:
-            return lock
-        time.sleep(0.5)
 
 
 def _record(run_id: int | None, trigger: str, *, preview: bool) -> SyncRun:
@@ -219,11 +196,12 @@ def run(settings_id: int, trigger: str, *, run_id: int | None = None,
         on_progress: Callable[[SyncRun], None] | None = None) -> SyncRun:
     """One sync run; returns its record. See the module docstring."""
     sync_run = _record(run_id, trigger, preview=False)
-    df = _settings(settings_id)
-    reason = not_ready_reason(df)
+    df, reason = DigitaleFactuurSettings.ready(settings_id, Purpose.RUN)
     if reason:
         return _finish(sync_run, Status.SKIPPED, reason)
-    lock = _acquire(wait_for_lock)
+    if sync_run.pk is None:
+        sync_run.save()  # the lock holds the run's id
+    lock = locks.acquire(LOCK_NAME, run_id=sync_run.pk, wait=wait_for_lock)
     if lock is None:
         return _finish(sync_run, Status.SKIPPED, _(
             "Overgeslagen: er loopt al een synchronisatie. Deze run is niet tegelijk "
@@ -231,7 +209,7 @@ def run(settings_id: int, trigger: str, *, run_id: int | None = None,
     try:
         _start(sync_run)
         sync_run.save()
-        abandon_dead_runs(sync_run.pk)
+        abandon_dead_runs(lock)
         status, message = _phases(sync_run, df, DatabaseWriter(), lock, relation_ids,
                                   on_progress)
     except locks.LockLost:
@@ -273,8 +251,8 @@ def preview(settings_id: int, trigger: str, *, run_id: int | None = None,
     docstring. `on_progress` sees the would-be run as it goes."""
     sync_run = _record(run_id, trigger, preview=True)
     writer = PreviewWriter()
-    df = _settings(settings_id)
-    status, message = Status.SKIPPED, not_ready_reason(df)
+    df, message = DigitaleFactuurSettings.ready(settings_id, Purpose.RUN)
+    status = Status.SKIPPED
     if not message:
         _start(sync_run)
         status, message = _phases(sync_run, df, writer, None, None, on_progress)
@@ -290,8 +268,6 @@ def preview(settings_id: int, trigger: str, *, run_id: int | None = None,
 def _start(sync_run: SyncRun) -> None:
     sync_run.status, sync_run.started_at = Status.RUNNING, timezone.now()
     sync_run.counts, sync_run.message = {}, ""
-    from . import mapping  # with the phases' modules: they need the apps loaded
-
     mapping.clear_caches()
 
 
@@ -299,9 +275,6 @@ def _phases(sync_run, df, writer, lock, relation_ids, on_progress) -> tuple[str,
     ctx = None
     try:
         with df.client() as client:
-            from . import exporter, importer
-            from .account import AccountView
-
             client = writer.client_for(client)
             ctx = RunContext(sync_run, df, client, lock, writer, relation_ids=relation_ids,
                              on_progress=on_progress, account=AccountView(client, writer))
@@ -355,46 +328,3 @@ def _outcome(sync_run, status: str, parts: list[dict], detail: str = "") -> tupl
     """(status, the Dutch message) of `_phases`; the parts and the detail go on the run."""
     sync_run.message_parts, sync_run.detail = parts, detail
     return status, outcomes.dutch(parts)
-
-
-# --- "Koppeling uitvoeren" ---------------------------------------------------------------------
-
-def is_dead(open_run: SyncRun) -> bool:
-    """An open run nobody will finish: running without a lock, or queued past any retry.
-
-    A preview takes no lock, so only its age can tell.
-    """
-    if open_run.status == Status.RUNNING and not open_run.dry_run:
-        return not locks.is_held(LOCK_NAME)
-    lost_after = timedelta(seconds=django_settings.SYNC_TASK_TIMEOUT + 300)
-    return open_run.queued_at < timezone.now() - lost_after
-
-
-def request_run(settings_id: int, trigger: str = SyncRun.Trigger.MANUAL,
-                user=None) -> tuple[SyncRun, bool]:
-    """Queue a full run, or return the one already queued or running: (run, created).
-
-    Atomic across processes: the settings row is locked while deciding, so two clicks at the
-    same moment give one run. A change push under way is not "the same run": a queued full run
-    waits for it (`tasks.run_sync` waits for the lock a while).
-    """
-    from django_q.tasks import async_task
-
-    from .models import DigitaleFactuurSettings
-
-    with transaction.atomic():
-        DigitaleFactuurSettings.objects.select_for_update().filter(pk=settings_id).exists()
-        open_runs = (SyncRun.objects.filter(connector=CONNECTOR, status__in=SyncRun.OPEN_STATUSES,
-                                            dry_run=False)
-                     .exclude(trigger=SyncRun.Trigger.CHANGE).order_by("-queued_at"))
-        for open_run in open_runs:
-            if not is_dead(open_run):
-                return open_run, False
-            _finish(open_run, Status.ABORTED, _("Afgebroken: deze run is nooit afgemaakt; "
-                                                "het proces is gestopt."))
-        new_run = SyncRun.objects.create(connector=CONNECTOR, trigger=trigger,
-                                         status=Status.QUEUED, requested_by=user)
-        transaction.on_commit(lambda: async_task(
-            RUN_TASK, settings_id, new_run.pk, task_name=f"digitalefactuur-run-{new_run.pk}",
-            group=TASK_GROUP))
-    return new_run, True

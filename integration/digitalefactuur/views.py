@@ -30,7 +30,7 @@ from . import crypto, runs
 from .connection import run_connection_test
 from .forms import KoppelingForm
 from .health import connector_health
-from .models import DigitaleFactuurSettings
+from .models import DigitaleFactuurSettings, Purpose
 
 TEST_ACTION = "test"
 #: "Opslaan en uitvoeren" / "Opslaan en voorbeeld": save, then start what was asked.
@@ -88,10 +88,8 @@ class KoppelingView(_Page, View):
 
     def run_after_save(self, request, df_settings):
         """"Opslaan en uitvoeren" / "Opslaan en voorbeeld", once the save succeeded."""
-        from .run_views import start_preview, start_run
-
         preview = request.POST.get("action") == SAVE_PREVIEW_ACTION
-        return (start_preview if preview else start_run)(request, df_settings)
+        return (runs.start_preview if preview else runs.start_run)(request, df_settings)
 
     def failed_test(self, request, form, outcome) -> TemplateResponse:
         """A failed "Koppeling testen": nothing stored changes; the form keeps what was typed."""
@@ -123,7 +121,7 @@ class KoppelingView(_Page, View):
             form=form,
             df_settings=df_settings,
             locked=form.locked,
-            lock_reason=df_settings.lock_reason(),
+            lock_reason=df_settings.refusal(Purpose.OPTIONS),
             code_unreadable=code_unreadable,
             test_action=TEST_ACTION,
             save_run_action=SAVE_RUN_ACTION,

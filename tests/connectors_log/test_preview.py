@@ -9,7 +9,7 @@ from django_q.models import OrmQ
 
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.crm.models import Relation
-from integration.digitalefactuur import runs
+from integration.digitalefactuur import runs, tasks
 from integration.digitalefactuur.links import DfLink
 from tests.connectors_log.conftest import LOG_URL, PREVIEW_URL, run_url
 from tests.factories import OrganisationFactory
@@ -33,7 +33,7 @@ def test_a_preview_shows_every_change_and_writes_nothing(configure, sandbox, df_
     [task] = OrmQ.objects.all()
     assert task.task["args"] == (df.pk, preview.pk)
     sandbox.reset_counters()
-    runs.preview_task(df.pk, preview.pk)
+    tasks.preview_task(df.pk, preview.pk)
 
     # then the preview's page lists both changes with their fields
     preview.refresh_from_db()
@@ -83,13 +83,13 @@ def test_a_preview_does_not_block_koppeling_uitvoeren(configure, df_client):
 
 def test_a_large_preview_keeps_its_counts_and_a_capped_list(configure, sandbox, monkeypatch):
     # given more changes than a preview keeps
-    monkeypatch.setattr(runs, "PREVIEW_EVENT_LIMIT", 3)
+    monkeypatch.setattr(tasks, "PREVIEW_EVENT_LIMIT", 3)
     df = configure(push=False)
     sandbox.seed(5)
     preview, _created = runs.request_preview(df, None)
 
     # when
-    runs.preview_task(df.pk, preview.pk)
+    tasks.preview_task(df.pk, preview.pk)
 
     # then
     preview.refresh_from_db()

@@ -9,7 +9,7 @@ import pytest
 from django_q.models import OrmQ
 
 from integration.connectors.models import SyncEvent, SyncRun
-from integration.digitalefactuur import runs, sync
+from integration.digitalefactuur import runs, sync, tasks
 from tests.connectors_log.conftest import retry_url, run_url
 from tests.factories import OrganisationFactory, SyncEventFactory, SyncRunFactory
 
@@ -21,7 +21,7 @@ def failing_export_run(configure, sandbox):
     df = configure(debtors=False, creditors=False, push=True)
     relations = [OrganisationFactory(debtor_number=f"10{n}1") for n in range(3)]
     sandbox.fail_next("klant_aanmaken", "error", 1)
-    run = sync.run(df.pk, "handmatig")
+    run = sync.run(df.pk, SyncRun.Trigger.MANUAL)
     return df, run, relations
 
 
@@ -42,12 +42,12 @@ def test_a_failed_export_is_retried_alone(configure, sandbox, df_client,
     # then one run is queued, with the ids only, and its page opens
     retry = SyncRun.objects.exclude(pk=failed_run.pk).get()
     assert response.status_code == 302 and response.url == run_url(retry)
-    assert retry.status == SyncRun.Status.QUEUED and retry.trigger == "handmatig"
+    assert retry.status == SyncRun.Status.QUEUED and retry.trigger == SyncRun.Trigger.MANUAL
     [task] = OrmQ.objects.all()
     assert task.task["args"] == (df.pk, retry.pk, failed_run.pk)
 
     # when the worker runs it
-    runs.retry_task(df.pk, retry.pk, failed_run.pk)
+    tasks.retry_task(df.pk, retry.pk, failed_run.pk)
 
     # then only the failed relation was sent, and the run says what it was
     retry.refresh_from_db()
@@ -108,6 +108,21 @@ def test_the_retry_is_disabled_with_its_reason_when_bijwerken_is_off(configure, 
     assert 'disabled aria-describedby="run-action-note-retry"' in page
 
 
+def test_a_retry_posted_while_bijwerken_is_off_queues_nothing(configure, df_client):
+    """A page opened before Bijwerken went off: the POST asks the rule its button asked."""
+    # given
+    configure(push=False)
+    failed_run = SyncRunFactory(status="met_fouten", counts={"export": {"fout": 1}})
+    SyncEventFactory(run=failed_run, action="fout", relation=OrganisationFactory())
+
+    # when
+    response = df_client.post(retry_url(failed_run), follow=True)
+
+    # then
+    assert SyncRun.objects.count() == 1 and not OrmQ.objects.exists()
+    assert "Bijwerken (PerfectView → DigitaleFactuur) staat uit." in response.content.decode()
+
+
 def test_a_retry_finds_nothing_when_the_relations_are_gone(configure):
     # given a queued retry whose failed relation was deleted before it ran
     df = configure()
@@ -118,7 +133,7 @@ def test_a_retry_finds_nothing_when_the_relations_are_gone(configure):
     relation.delete()
 
     # when
-    runs.retry_task(df.pk, retry.pk, failed_run.pk)
+    tasks.retry_task(df.pk, retry.pk, failed_run.pk)
 
     # then
     retry.refresh_from_db()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integration.connectors import locks
 from integration.connectors.models import RunLock, SyncRun
-from integration.digitalefactuur import sync
+from integration.digitalefactuur import runs, sync
 from tests.proofs.conftest import (
     FAULT_SEED,
     KILLS,
@@ -47,7 +47,7 @@ def start_and_kill_one(df, sandbox, start_worker, rng: random.Random) -> tuple[i
     """A worker takes a queued run; it is killed a random moment after the run started.
 
     Returns the run's id and its status at the moment of the kill."""
-    run, created = sync.request_run(df.pk)
+    run, created = runs.request_run(df.pk)
     assert created, "the previous killed run was not found dead: " + str(run)
     worker = start_worker(sandbox.base_url, SYNC_LOCK_TTL=str(LOCK_TTL_SECONDS),
                           LOG_LEVEL="WARNING")
@@ -86,7 +86,7 @@ def test_a_worker_killed_mid_run_again_and_again_then_one_run_converges_without_
             # Freed by expiry, not by a release: the dead holder's token is still there.
             assert RunLock.objects.get(name=sync.LOCK_NAME).holder == held.holder
     sandbox.set_faults(latency_ms=0)
-    final, created = sync.request_run(df.pk)
+    final, created = runs.request_run(df.pk)
     worker = start_worker(sandbox.base_url, SYNC_LOCK_TTL=str(LOCK_TTL_SECONDS),
                           LOG_LEVEL="WARNING")
     wait_for(lambda: run_status(final.pk) not in SyncRun.OPEN_STATUSES, 120, "the last run")

@@ -15,7 +15,7 @@ from django_q.tasks import async_task
 
 from integration.connectors.models import SyncRun
 from integration.crm.models import Relation
-from integration.digitalefactuur import importer, sync
+from integration.digitalefactuur import importer, runs, sync, tasks
 from integration.rights.catalogue import DIGITALE_FACTUUR
 from tests.factories import RoleFactory, UserFactory
 from tests.proofs.conftest import crm_relations
@@ -60,8 +60,7 @@ def test_two_workers_and_five_clicks_at_once_give_one_run_at_a_time(sandbox, con
     for thread in clicks:
         thread.start()
     for _ in range(3):
-        async_task("integration.digitalefactuur.tasks.scheduled_sync", df.pk,
-                   group=sync.TASK_GROUP)
+        async_task(tasks.scheduled_sync, df.pk, group=runs.TASK_GROUP)
     for thread in clicks:
         thread.join(30)
     wait_until_all_closed(120)

@@ -25,6 +25,7 @@ from integration.dfsandbox.control import SandboxControl
 from integration.digitalefactuur import sync
 from integration.digitalefactuur.client import DigitaleFactuurClient
 from integration.digitalefactuur.errors import DigitaleFactuurError
+from integration.digitalefactuur.runs import request_run
 from integration.digitalefactuur.schema import DfKlant
 from tests.factories import UserFactory
 from tests.proofs.conftest import (
@@ -132,7 +133,7 @@ def test_the_access_code_appears_in_no_log_page_database_row_task_or_error(
     runs = [sync.run(df.pk, "cli")]
     worker = start_worker(sandbox.base_url, LOG_LEVEL="DEBUG",
                           DIGITALEFACTUUR_READ_TIMEOUT="0.3")
-    queued, _created = sync.request_run(df.pk)
+    queued, _created = request_run(df.pk)
     deadline = time.monotonic() + 120
     while SyncRun.objects.get(pk=queued.pk).is_open and time.monotonic() < deadline:
         time.sleep(0.2)

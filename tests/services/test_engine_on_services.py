@@ -20,7 +20,7 @@ from django_q.tasks import async_task
 from integration.connectors import locks
 from integration.connectors.models import RunLock, SyncRun
 from integration.crm.models import Relation
-from integration.digitalefactuur import sync
+from integration.digitalefactuur import runs, sync
 from integration.digitalefactuur.links import PendingPush
 from tests.factories import OrganisationFactory, PersonFactory
 from tests.services.conftest import wait_until
@@ -33,7 +33,7 @@ REPORTING_TASK = "tests.services.tasks.scheduled_sync_in"
 
 def run_by_worker(df, timeout: float = 60.0) -> SyncRun:
     """"Koppeling uitvoeren": queue a run and wait until a worker has finished it."""
-    run, created = sync.request_run(df.pk)
+    run, created = runs.request_run(df.pk)
     assert created
     assert wait_until(lambda: not SyncRun.objects.get(pk=run.pk).is_open, timeout), \
         f"run {run.pk} not finished within {timeout} s: {SyncRun.objects.get(pk=run.pk).status}"
@@ -157,7 +157,7 @@ def test_a_killed_cluster_s_lock_expires_and_the_next_run_finishes_its_work(
     # even on a loaded machine where starting the second cluster takes seconds.
     ttl = "12"
     doomed = start_cluster(SYNC_LOCK_TTL=ttl)
-    run, _ = sync.request_run(df.pk)
+    run, _ = runs.request_run(df.pk)
     assert wait_until(lambda: SyncRun.objects.get(pk=run.pk).processed >= 100, timeout=60)
 
     # when: its machine dies after the first page, and another machine takes over
@@ -199,7 +199,7 @@ def test_no_task_or_schedule_holds_the_access_code(configure, sandbox, start_clu
     df = configure(push=True)
     relation.organisation_name = "Gewijzigd"
     relation.save()
-    sync.request_run(df.pk)
+    runs.request_run(df.pk)
     queue = redis.from_url(settings.REDIS_URL).lrange(f"django_q:{cluster_name}:q", 0, -1)
     assert len(queue) == 2
     in_redis = [repr(SignedPackage.loads(raw)) for raw in queue] + [repr(queue)]

@@ -5,6 +5,7 @@ configured against it, tested (options unlocked), with the options each scenario
 import pytest
 from django.utils import timezone
 
+from integration.connectors.models import SyncRun
 from integration.digitalefactuur import sync
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
@@ -53,7 +54,7 @@ def run_sync():
     """run_sync(df, **options) -> the SyncRun of one foreground run (trigger cli)."""
 
     def _run(df, **options):
-        return sync.run(df.pk, "cli", **options)
+        return sync.run(df.pk, SyncRun.Trigger.CLI, **options)
 
     return _run
 

@@ -2,13 +2,17 @@
 bursts coalesce, and what the import wrote is never pushed back."""
 
 import time
+from datetime import timedelta
 
 import pytest
-from django_q.models import OrmQ
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
 
+from integration.connectors import locks
 from integration.connectors.models import SyncRun
+from integration.connectors.tasks import task_path
 from integration.crm.models import Relation
-from integration.digitalefactuur import tasks
+from integration.digitalefactuur import sync, tasks
 from integration.digitalefactuur.links import PendingPush
 from tests.factories import OrganisationFactory
 from tests.worker_fixture import start_worker  # noqa: F401
@@ -25,7 +29,7 @@ def test_an_import_does_not_echo_back(configure, df_sandbox, run_sync,
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         run = run_sync(df)
 
-    # then
+    # then: the import writes in bulk, which sends no signals, so the listener hears nothing
     assert run.counts["import"]["aangemaakt"] >= 4
     # (the run's end may have its own callback: the alerts look at a finished run)
     assert [c for c in callbacks if c.__qualname__.startswith("relation_saved")] == []
@@ -85,7 +89,7 @@ def test_the_push_task_sends_the_latest_state_once(configure, df_sandbox, run_sy
 
     # then
     [push] = SyncRun.objects.filter(pk__in=run_ids)
-    assert push.trigger == "wijziging" and push.status == "geslaagd"
+    assert push.trigger == SyncRun.Trigger.CHANGE and push.status == "geslaagd"
     assert df_sandbox.klanten()[0]["naam"] == "Daarna 9"
     assert df_sandbox.counters()["klant_updaten"] == 1
     assert not PendingPush.objects.exists()
@@ -165,3 +169,63 @@ def test_a_relation_without_numbers_is_none_of_the_connectors_business(
 
     # then
     assert callbacks == [] and not PendingPush.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_push_that_meets_a_full_run_is_scheduled_for_later_not_waited_for(
+        configure, df_sandbox, run_sync, settings, django_capture_on_commit_callbacks):
+    # given a linked relation saved while a full run holds the lock
+    settings.SYNC_PUSH_DEBOUNCE = 0.05
+    df = configure(debtors=False, creditors=False, push=True)
+    relation = OrganisationFactory(debtor_number="1001", organisation_name="Eerst")
+    run_sync(df)
+    with django_capture_on_commit_callbacks(execute=True):
+        relation.organisation_name = "Daarna"
+        relation.save()
+    full_run = SyncRun.objects.create(connector="digitalefactuur",
+                                      trigger=SyncRun.Trigger.SCHEDULED, status="bezig")
+    held = locks.acquire(sync.LOCK_NAME, run_id=full_run.pk)
+
+    # when the push task meets it
+    started = time.monotonic()
+    run_ids = tasks.push_relations(df.pk)
+    took = time.monotonic() - started
+
+    # then the worker is free at once; the change waits, pending, for a scheduled retry
+    assert run_ids == [] and took < 1.0
+    assert PendingPush.objects.filter(relation=relation).exists()
+    later = Schedule.objects.get(name=tasks.PUSH_RETRY_SCHEDULE)
+    assert later.func == task_path(tasks.push_relations) and later.args == f"({df.pk}, 1)"
+    assert later.schedule_type == Schedule.ONCE
+    assert later.next_run >= timezone.now() + timedelta(seconds=tasks.PUSH_RETRY_SECONDS - 5)
+
+    # and when the full run is over, the scheduled retry pushes the change
+    held.release()
+    [push] = SyncRun.objects.filter(pk__in=tasks.push_relations(df.pk, 1))
+    assert push.trigger == SyncRun.Trigger.CHANGE and push.status == SyncRun.Status.SUCCEEDED
+    assert df_sandbox.klanten()[0]["naam"] == "Daarna"
+    assert not PendingPush.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_last_attempt_of_a_push_leaves_the_change_to_the_next_run(
+        configure, df_sandbox, run_sync, settings, django_capture_on_commit_callbacks):
+    # given a change and a full run that still holds the lock at the last attempt
+    settings.SYNC_PUSH_DEBOUNCE = 0.05
+    df = configure(debtors=False, creditors=False, push=True)
+    relation = OrganisationFactory(debtor_number="1001", organisation_name="Eerst")
+    run_sync(df)
+    with django_capture_on_commit_callbacks(execute=True):
+        relation.organisation_name = "Daarna"
+        relation.save()
+    held = locks.acquire(sync.LOCK_NAME)
+
+    # when
+    [push] = SyncRun.objects.filter(
+        pk__in=tasks.push_relations(df.pk, tasks.PUSH_ATTEMPTS - 1))
+
+    # then one "overgeslagen" push in the log, nothing scheduled, nothing left pending
+    assert push.status == SyncRun.Status.SKIPPED and "loopt al" in push.message
+    assert not Schedule.objects.filter(name=tasks.PUSH_RETRY_SCHEDULE).exists()
+    assert not PendingPush.objects.exists()
+    held.release()

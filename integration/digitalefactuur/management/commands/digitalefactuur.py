@@ -35,6 +35,7 @@ from integration.digitalefactuur.forms import KoppelingForm
 from integration.digitalefactuur.models import (
     INTERVAL_CHOICES,
     DigitaleFactuurSettings,
+    Purpose,
     validate_account_id,
 )
 from integration.digitalefactuur.schedule import SCHEDULE_NAME
@@ -274,7 +275,7 @@ def _print_status(command: Command, df: DigitaleFactuurSettings) -> None:
         (_("Account-id"), df.account_id or _("niet ingesteld")),
         (_("Toegangscode"), code_state),
         (_("Opties"), _("beschikbaar") if df.options_unlocked
-         else _("vergrendeld: %(reason)s") % {"reason": df.lock_reason()}),
+         else _("vergrendeld: %(reason)s") % {"reason": df.refusal(Purpose.OPTIONS)}),
         (_("Debiteuren"), _direction(df, "debtors", "debtor")),
         (_("Crediteuren"), _direction(df, "creditors", "creditor")),
         (_("Bijwerken"), _yes_no(df.push_enabled)),
@@ -376,7 +377,7 @@ def sync_now(command: Command, options: dict) -> None:
     from integration.digitalefactuur import sync
 
     df = DigitaleFactuurSettings.load()
-    reason = sync.not_ready_reason(df)
+    reason = df.refusal(Purpose.RUN)
     if reason:
         raise Failure(reason)
     bar = _ProgressBar(command)
