@@ -29,12 +29,12 @@ The lock also says whose it is: a run takes it with its `SyncRun` id, kept in th
   + 300 s) after it was queued. After that no worker will pick it up or finish it.
 
 A queued run that must wait for the lock (a change push holds it for a moment) asks `acquire`
-to wait: one small polling loop, here, for every caller.
+to wait: the lock is tried again every POLL_SECONDS (tenacity, as the client's retries), here,
+for every caller.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +43,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from .models import RunLock, SyncRun
 
@@ -94,12 +95,10 @@ def acquire(name: str, *, run_id: int | None = None, ttl: float | None = None,
     With `wait` (seconds), a lock held by somebody else is tried again every POLL_SECONDS
     until then: a queued run waits for a change push to give the lock back.
     """
-    deadline = time.monotonic() + wait
-    while True:
-        lock = _take(name, run_id, ttl_seconds() if ttl is None else float(ttl))
-        if lock is not None or time.monotonic() >= deadline:
-            return lock
-        time.sleep(POLL_SECONDS)
+    tries = Retrying(stop=stop_after_delay(max(0.0, wait)), wait=wait_fixed(POLL_SECONDS),
+                     retry=retry_if_result(lambda lock: lock is None),
+                     retry_error_callback=lambda state: None)  # still held: no lock
+    return tries(_take, name, run_id, ttl_seconds() if ttl is None else float(ttl))
 
 
 def _take(name: str, run_id: int | None, ttl: float) -> HeldLock | None:

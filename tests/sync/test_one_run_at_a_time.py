@@ -32,6 +32,21 @@ def test_the_lock_has_one_holder_and_only_the_holder_gives_it_back():
 
 
 @pytest.mark.django_db
+def test_a_caller_that_may_wait_gets_the_lock_once_its_holder_is_gone():
+    # given a holder whose lock runs out in a moment (its worker stopped beating)
+    held = locks.acquire("proef", run_id=7, ttl=0.6)
+
+    # when one caller does not wait long enough and another waits longer than the lock lives
+    impatient = locks.acquire("proef", run_id=8, wait=0.1)
+    patient = locks.acquire("proef", run_id=9, wait=5)
+
+    # then only the patient one holds it, for its own run
+    assert held is not None and impatient is None
+    assert patient is not None and patient.run_id == 9
+    assert locks.holder_run_id("proef") == 9
+
+
+@pytest.mark.django_db
 def test_a_heartbeat_pushes_the_expiry_on():
     # given
     held = locks.acquire("proef", ttl=60)
