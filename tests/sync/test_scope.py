@@ -5,7 +5,7 @@ import pytest
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.crm.models import Relation
 from integration.digitalefactuur import sync
-from integration.digitalefactuur.exporter import relations_to_push
+from integration.digitalefactuur.links import relations_to_push
 from integration.digitalefactuur.links import DfLink
 from tests.factories import OrganisationFactory, RelationTypeFactory
 
