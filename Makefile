@@ -76,13 +76,13 @@ test: install lint
 	fi
 
 # The engine with two real qcluster processes on PostgreSQL and Redis (tests/services), then the
-# engine's scenarios (tests/sync) on PostgreSQL with the ORM broker (their workers share the
-# PostgreSQL test database).
+# connector's tests (tests/digitalefactuur: the engine's scenarios with its client and screens) on
+# PostgreSQL with the ORM broker (their workers share the PostgreSQL test database).
 test-services: install
 	@$(PROBE) --wait 60
 	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL=$(SERVICES_REDIS_URL) \
 	  $(VENV)/bin/pytest -m services tests/services
-	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL= $(VENV)/bin/pytest -m "not services" tests/sync
+	DATABASE_URL=$(SERVICES_DATABASE_URL) REDIS_URL= $(VENV)/bin/pytest -m "not services" tests/digitalefactuur
 
 # The long proofs (issue "Proof under faults ..."): the same tests as `make test` runs, at soak size.
 soak: install

@@ -14,7 +14,7 @@ in `DigitaleFactuurConfig.ready`, see `connect()`). On a save of a relation:
    "wijziging"). Ten saves in a second are therefore one row, one task, one request.
 
 No echo (STYLE.md, 6): the import writes relations with `bulk_create` / `bulk_update`, which send
-no signals, so nothing it writes reaches this listener (`tests/sync/test_change_push.py`
+no signals, so nothing it writes reaches this listener (`tests/digitalefactuur/test_change_push.py`
 `test_an_import_does_not_echo_back`). An import that saved relations one by one would need a
 guard here again.
 

@@ -54,7 +54,7 @@ FIRST_DIGIT = {"1": DEBTOR, "2": CREDITOR}
 #: Bound of each value-level cache: a value is reused mostly within its own record (both
 #: sides, both fingerprints, the diff), so a few hundred entries get nearly every hit. The
 #: bound is below a few pages of klanten, so memory stops growing early in a run
-#: (tests/sync/test_efficiency.py compares 600 with 1,800 klanten, both past it).
+#: (tests/digitalefactuur/test_efficiency.py compares 600 with 1,800 klanten, both past it).
 VALUE_CACHE_SIZE = 512
 _VALUE_CACHES: list = []  # the per-converter caches, for `clear_caches`
 

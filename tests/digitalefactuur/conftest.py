@@ -1,4 +1,12 @@
-"""Fixtures of the client tests: the sandbox as a real server, and a scripted hostile server.
+"""Fixtures of the connector's tests (integration/digitalefactuur): its client, sync engine,
+screens, CLI and schedule.
+
+- the sandbox as a real server (`df_sandbox`: the connector pointed at it, with short timeouts),
+  and a scripted hostile server (`scripted`);
+- the connector configured against the sandbox (`configure`, `tested_settings`) and one
+  foreground run (`run_sync`);
+- users with and without the Digitale Factuur right (`df_admin`, `staff_without_right`) and the
+  POST the settings screen sends (`koppeling_form`).
 
 The sandbox (tests/sandbox_fixture.py) is DigitaleFactuur as the API page describes it. The
 scripted server is ours: a tiny `http.server` in a thread whose every answer a test writes itself,
@@ -12,8 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.utils import timezone
 
+from integration.connectors.models import SyncRun
+from integration.digitalefactuur import sync
+from integration.digitalefactuur.connection import run_connection_test
+from integration.digitalefactuur.models import DigitaleFactuurSettings
+from integration.rights.catalogue import DIGITALE_FACTUUR
+from integration.rights.changes import permission_for
+from tests.factories import GroupFactory, UserFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
+
+SETTINGS_URL = "/admin/koppelingen/digitalefactuur/"
 
 ACCOUNT_ID = "10001"
 # Characters that need quoting, so both the raw and the quoted form can be looked for.
@@ -119,3 +137,105 @@ class SleepRecorder:
 @pytest.fixture
 def sleeper():
     return SleepRecorder()
+
+
+# --- the connector against the sandbox ------------------------------------------------------
+
+
+@pytest.fixture
+def df_sandbox(sandbox, settings):  # noqa: F811
+    """The sandbox, and the connector pointed at it with short timeouts and few retries, so
+    failures are quick to see (a scenario that needs other values sets them itself)."""
+    settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
+    settings.DIGITALEFACTUUR_TEST_TIMEOUT = 2.0
+    settings.DIGITALEFACTUUR_READ_TIMEOUT = 5.0
+    settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 2
+    settings.DIGITALEFACTUUR_RETRY_BUDGET = 3.0
+    return sandbox
+
+
+@pytest.fixture
+def configure(df_sandbox):
+    """configure(debtors=..., creditors=..., push=...) -> the settings row, active and tested.
+
+    `debtors`/`creditors` are False (off), "organisation" or "person".
+    """
+
+    def _configure(*, debtors="organisation", creditors="organisation", push=False,
+                   **fields) -> DigitaleFactuurSettings:
+        df = DigitaleFactuurSettings.load()
+        df.active = True
+        df.account_id = df_sandbox.account_id
+        df.set_access_code(df_sandbox.access_code)
+        # A successful "Koppeling testen" for these credentials: the options unlock.
+        df.record_test(True, "Verbinding geslaagd", timezone.now())
+        df.debtors_enabled = bool(debtors)
+        df.debtors_kind = debtors or "organisation"
+        df.creditors_enabled = bool(creditors)
+        df.creditors_kind = creditors or "organisation"
+        df.push_enabled = push
+        for name, value in fields.items():
+            setattr(df, name, value)
+        df.save()
+        return df
+
+    return _configure
+
+
+@pytest.fixture
+def tested_settings(df_sandbox) -> DigitaleFactuurSettings:
+    """The connector active with the sandbox's credentials, tested OK: options unlocked."""
+    df = DigitaleFactuurSettings.load()
+    df.active = True
+    df.account_id = df_sandbox.account_id
+    df.set_access_code(df_sandbox.access_code)
+    outcome = run_connection_test(df)
+    assert outcome.ok, outcome.message
+    df.save()
+    return df
+
+
+@pytest.fixture
+def run_sync():
+    """run_sync(df, **options) -> the SyncRun of one foreground run (trigger cli)."""
+
+    def _run(df, **options):
+        return sync.run(df.pk, SyncRun.Trigger.CLI, **options)
+
+    return _run
+
+
+# --- the people and the screen ---------------------------------------------------------------
+
+
+@pytest.fixture
+def df_admin(db):
+    """A staff user whose role holds the Digitale Factuur right."""
+    role = GroupFactory(name="Administrators")
+    role.permissions.add(permission_for(DIGITALE_FACTUUR))
+    return UserFactory(username="beheerder-df", groups=[role])
+
+
+@pytest.fixture
+def staff_without_right(db):
+    return UserFactory(username="medewerker", groups=[GroupFactory(name="Users")])
+
+
+def koppeling_form(df: DigitaleFactuurSettings | None = None, **changes) -> dict:
+    """The POST the screen sends, with every unlocked field as stored, then `changes`.
+
+    Booleans follow the browser: a ticked checkbox sends "on", an unticked one nothing.
+    """
+    df = df or DigitaleFactuurSettings.load()
+    data = {"active": df.active, "account_id": df.account_id, "access_code": ""}
+    if df.options_unlocked:
+        data.update({
+            "debtors_enabled": df.debtors_enabled, "debtors_kind": df.debtors_kind,
+            "debtor_relation_type": df.debtor_relation_type_id,
+            "creditors_enabled": df.creditors_enabled, "creditors_kind": df.creditors_kind,
+            "creditor_relation_type": df.creditor_relation_type_id,
+            "push_enabled": df.push_enabled, "interval_minutes": df.interval_minutes,
+        })
+    data.update(changes)
+    return {name: ("on" if value is True else value) for name, value in data.items()
+            if value is not False and value is not None}

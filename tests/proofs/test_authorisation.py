@@ -82,7 +82,7 @@ ROUTES: dict[str, Rule] = {
                                                         post_only=True),
     "admin/koppelingen/digitalefactuur/runs/<int:pk>/fouten-opnieuw/":
         Rule("right", DIGITALE_FACTUUR, post_only=True),
-    # An invoice's PDF needs the right to see relations too (tests/digitalefactuur_screens/
+    # An invoice's PDF needs the right to see relations too (tests/digitalefactuur/
     # test_invoices_screens.py proves that half).
     INVOICE_PDF: Rule("right", DIGITALE_FACTUUR, csrf=False),
     "admin/": STAFF_GET,

@@ -10,7 +10,7 @@ from django_q.models import OrmQ
 
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.digitalefactuur import runs, sync, tasks
-from tests.connectors_log.conftest import retry_url, run_url
+from tests.connectors.conftest import retry_url, run_url
 from tests.factories import OrganisationFactory, SyncEventFactory, SyncRunFactory
 
 pytestmark = pytest.mark.django_db

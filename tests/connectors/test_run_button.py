@@ -7,7 +7,7 @@ from django_q.models import OrmQ
 
 from integration.connectors.models import SyncRun
 from integration.digitalefactuur.models import DigitaleFactuurSettings
-from tests.connectors_log.conftest import PREVIEW_URL, RUN_NOW_URL, SETTINGS_URL, run_url
+from tests.connectors.conftest import PREVIEW_URL, RUN_NOW_URL, SETTINGS_URL, run_url
 from tests.factories import SyncRunFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from integration.connectors.models import SyncEvent, SyncRun
 from integration.crm.models import Relation
 from integration.digitalefactuur import runs, tasks
 from integration.digitalefactuur.links import DfLink
-from tests.connectors_log.conftest import LOG_URL, PREVIEW_URL, run_url
+from tests.connectors.conftest import LOG_URL, PREVIEW_URL, run_url
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integration.connectors.models import SyncEvent, SyncRun
-from tests.connectors_log.conftest import LOG_URL, run_url
+from tests.connectors.conftest import LOG_URL, run_url
 from tests.factories import OrganisationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

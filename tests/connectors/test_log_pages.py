@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from integration.connectors import chart
-from tests.connectors_log.conftest import LOG_URL, run_url
+from tests.connectors.conftest import LOG_URL, run_url
 from tests.factories import OrganisationFactory, SyncEventFactory, SyncRunFactory
 
 pytestmark = pytest.mark.django_db

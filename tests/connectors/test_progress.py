@@ -7,7 +7,7 @@ from django.utils import translation
 from integration.connectors import registry
 from integration.connectors.log_views import progress_of
 from integration.digitalefactuur import sync
-from tests.connectors_log.conftest import run_url
+from tests.connectors.conftest import run_url
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import translation
 from integration.connectors import outcomes
 from integration.connectors.models import SyncEvent
 from integration.digitalefactuur import sync
-from tests.connectors_log.conftest import run_url
+from tests.connectors.conftest import run_url
 from tests.factories import SyncEventFactory, SyncRunFactory
 
 pytestmark = pytest.mark.django_db
