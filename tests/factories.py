@@ -1,4 +1,5 @@
-"""factory-boy factories for the CRM and users; every test builds its data with these."""
+"""factory-boy factories for the CRM, users, the sync log and the connector's settings; every test
+builds its data with these."""
 
 from datetime import timedelta
 
@@ -7,6 +8,8 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from integration.crm.models import Relation, RelationType
+from integration.digitalefactuur.connection import run_connection_test
+from integration.digitalefactuur.models import DigitaleFactuurSettings
 
 
 class RelationTypeFactory(factory.django.DjangoModelFactory):
@@ -116,3 +119,55 @@ class SyncEventFactory(factory.django.DjangoModelFactory):
     kind = "debtor"
     number = factory.Sequence(lambda n: f"1{n:04d}")
     diff = factory.LazyFunction(lambda: {"naam": ["Oud", "Nieuw"]})
+
+
+class TestedConnectorFactory(factory.django.DjangoModelFactory):
+    """The DigitaleFactuur connector active and tested with the sandbox's credentials, so its
+    options are unlocked: `TestedConnectorFactory(sandbox=sandbox, debtors="person",
+    creditors=False, push_enabled=True)`.
+
+    `debtors` / `creditors`: False (off), True or "organisation" (on, as organisations) or
+    "person". Without a sandbox pass `account_id` and `access_code`. The test is recorded as a
+    success; `connection_test="run"` runs the real "Koppeling testen" against the server instead
+    (and fails the test when it does not succeed). Any other model field may be passed too. The
+    row is a singleton: the factory fills in `DigitaleFactuurSettings.load()`, never a second row.
+    Pointing the client at the sandbox (`DIGITALEFACTUUR_BASE_URL`) is the caller's: a setting.
+    """
+
+    # Its name starts with "Test": without this pytest would try to collect it where imported.
+    __test__ = False
+
+    class Meta:
+        model = DigitaleFactuurSettings
+
+    class Params:
+        sandbox = None
+        debtors = "organisation"
+        creditors = "organisation"
+
+    active = True
+    account_id = factory.LazyAttribute(lambda o: o.sandbox.account_id)
+    access_code = factory.LazyAttribute(lambda o: o.sandbox.access_code)
+    debtors_enabled = factory.LazyAttribute(lambda o: bool(o.debtors))
+    debtors_kind = factory.LazyAttribute(
+        lambda o: o.debtors if isinstance(o.debtors, str) else Relation.Kind.ORGANISATION)
+    creditors_enabled = factory.LazyAttribute(lambda o: bool(o.creditors))
+    creditors_kind = factory.LazyAttribute(
+        lambda o: o.creditors if isinstance(o.creditors, str) else Relation.Kind.ORGANISATION)
+    push_enabled = False
+    connection_test = "recorded"
+
+    @classmethod
+    def _create(cls, model_class, *args, access_code, connection_test, **fields):
+        df = model_class.load()
+        for name, value in fields.items():
+            setattr(df, name, value)
+        df.set_access_code(access_code)
+        if connection_test == "run":
+            outcome = run_connection_test(df)
+            assert outcome.ok, outcome.message
+        else:
+            # A successful "Koppeling testen" for these credentials: the options unlock.
+            df.record_test(True, "Verbinding geslaagd", timezone.now())
+        df.save()
+        return df

@@ -4,11 +4,10 @@ active and tested against the sandbox for connector states."""
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from integration.rights.catalogue import DIGITALE_FACTUUR
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import RoleFactory, TestedConnectorFactory, UserFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
 
 SETTINGS_URL = "/admin/koppelingen/digitalefactuur/"
@@ -45,16 +44,9 @@ def configure(sandbox, settings):  # noqa: F811
     settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 1
     settings.DIGITALEFACTUUR_RETRY_BUDGET = 2.0
 
-    def _configure(*, debtors=True, creditors=True, push=True, **fields):
-        df = DigitaleFactuurSettings.load()
-        df.active = True
-        df.account_id = sandbox.account_id
-        df.set_access_code(sandbox.access_code)
-        df.record_test(True, "Verbinding geslaagd", timezone.now())
-        df.debtors_enabled, df.creditors_enabled, df.push_enabled = debtors, creditors, push
-        for name, value in fields.items():
-            setattr(df, name, value)
-        df.save()
-        return df
+    def _configure(*, debtors=True, creditors=True, push=True,
+                   **fields) -> DigitaleFactuurSettings:
+        return TestedConnectorFactory(sandbox=sandbox, debtors=debtors, creditors=creditors,
+                                      push_enabled=push, **fields)
 
     return _configure

@@ -20,15 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from django.utils import timezone
 
 from integration.connectors.models import SyncRun
 from integration.digitalefactuur import sync
-from integration.digitalefactuur.connection import run_connection_test
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from integration.rights.catalogue import DIGITALE_FACTUUR
 from integration.rights.changes import permission_for
-from tests.factories import GroupFactory, UserFactory
+from tests.factories import GroupFactory, TestedConnectorFactory, UserFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
 
 SETTINGS_URL = "/admin/koppelingen/digitalefactuur/"
@@ -163,36 +161,18 @@ def configure(df_sandbox):
 
     def _configure(*, debtors="organisation", creditors="organisation", push=False,
                    **fields) -> DigitaleFactuurSettings:
-        df = DigitaleFactuurSettings.load()
-        df.active = True
-        df.account_id = df_sandbox.account_id
-        df.set_access_code(df_sandbox.access_code)
-        # A successful "Koppeling testen" for these credentials: the options unlock.
-        df.record_test(True, "Verbinding geslaagd", timezone.now())
-        df.debtors_enabled = bool(debtors)
-        df.debtors_kind = debtors or "organisation"
-        df.creditors_enabled = bool(creditors)
-        df.creditors_kind = creditors or "organisation"
-        df.push_enabled = push
-        for name, value in fields.items():
-            setattr(df, name, value)
-        df.save()
-        return df
+        return TestedConnectorFactory(sandbox=df_sandbox, debtors=debtors, creditors=creditors,
+                                      push_enabled=push, **fields)
 
     return _configure
 
 
 @pytest.fixture
 def tested_settings(df_sandbox) -> DigitaleFactuurSettings:
-    """The connector active with the sandbox's credentials, tested OK: options unlocked."""
-    df = DigitaleFactuurSettings.load()
-    df.active = True
-    df.account_id = df_sandbox.account_id
-    df.set_access_code(df_sandbox.access_code)
-    outcome = run_connection_test(df)
-    assert outcome.ok, outcome.message
-    df.save()
-    return df
+    """The connector active with the sandbox's credentials, tested OK by a real "Koppeling
+    testen": options unlocked, none chosen yet."""
+    return TestedConnectorFactory(sandbox=df_sandbox, connection_test="run", debtors=False,
+                                  creditors=False, push_enabled=False)
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from integration.rights.catalogue import DIGITALE_FACTUUR
 from integration.rights.changes import permission_for
+from tests.factories import TestedConnectorFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
 from tests.worker_fixture import start_worker  # noqa: F401
 
@@ -31,15 +31,8 @@ def grant_digitale_factuur() -> None:
 
 
 def configure(sandbox, *, push=True) -> DigitaleFactuurSettings:  # noqa: F811
-    df = DigitaleFactuurSettings.load()
-    df.active = True
-    df.account_id = sandbox.account_id
-    df.set_access_code(sandbox.access_code)
-    df.record_test(True, "Verbinding geslaagd", timezone.now())
-    df.debtors_enabled = df.creditors_enabled = True
-    df.push_enabled = push
-    df.save()
-    return df
+    return TestedConnectorFactory(sandbox=sandbox, debtors=True, creditors=True,
+                                  push_enabled=push)
 
 
 def record_requests(page: Page) -> list[str]:

@@ -23,11 +23,10 @@ from collections.abc import Callable
 
 import psutil
 import pytest
-from django.utils import timezone
 
 from integration.crm.models import Relation
 from integration.digitalefactuur.models import DigitaleFactuurSettings
-from tests.factories import OrganisationFactory, RelationTypeFactory
+from tests.factories import OrganisationFactory, RelationTypeFactory, TestedConnectorFactory
 from tests.proofs.workers import start_worker  # noqa: F401  (fixture)
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
 
@@ -74,16 +73,10 @@ def connector(sandbox, settings):  # noqa: F811
                    access_code: str | None = None) -> DigitaleFactuurSettings:
         RelationTypeFactory(name="Klant")
         RelationTypeFactory(name="Leverancier")
-        df = DigitaleFactuurSettings.load()
-        df.active = True
-        df.account_id = account_id or sandbox.account_id
-        df.set_access_code(access_code or sandbox.access_code)
-        df.record_test(True, "Verbinding geslaagd", timezone.now())
-        df.debtors_enabled = df.creditors_enabled = True
-        df.debtors_kind = df.creditors_kind = "organisation"
-        df.push_enabled = push
-        df.save()
-        return df
+        return TestedConnectorFactory(sandbox=sandbox, debtors="organisation",
+                                      creditors="organisation", push_enabled=push,
+                                      account_id=account_id or sandbox.account_id,
+                                      access_code=access_code or sandbox.access_code)
 
     return _configure
 

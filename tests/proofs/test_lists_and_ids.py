@@ -52,19 +52,11 @@ def scripted(settings, scripted_server):
 
 @pytest.fixture
 def importing_connector():
-    from django.utils import timezone
-
-    from integration.digitalefactuur.models import DigitaleFactuurSettings
-    from tests.factories import RelationTypeFactory
+    from tests.factories import RelationTypeFactory, TestedConnectorFactory
 
     RelationTypeFactory(name="Klant")
-    df = DigitaleFactuurSettings.load()
-    df.active, df.account_id = True, "10001"
-    df.set_access_code("lijst-toegangscode-0001")
-    df.record_test(True, "Verbinding geslaagd", timezone.now())
-    df.debtors_enabled, df.creditors_enabled, df.push_enabled = True, False, False
-    df.save()
-    return df
+    return TestedConnectorFactory(account_id="10001", access_code="lijst-toegangscode-0001",
+                                  debtors=True, creditors=False, push_enabled=False)
 
 
 A = page(klant("1", "1001", "Een"), klant("2", "1002", "Twee"))

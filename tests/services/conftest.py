@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from tests.deployment.procfile import procfile_command
+from tests.factories import TestedConnectorFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
 from tests.worker_fixture import test_database_url
 
@@ -172,16 +172,8 @@ def configure(sandbox, settings):  # noqa: F811
 
     def _configure(*, debtors="organisation", creditors="organisation",
                    push=False) -> DigitaleFactuurSettings:
-        df = DigitaleFactuurSettings.load()
-        df.active = True
-        df.account_id = sandbox.account_id
-        df.set_access_code(sandbox.access_code)
-        df.record_test(True, "Verbinding geslaagd", timezone.now())
-        df.debtors_enabled, df.debtors_kind = bool(debtors), debtors or "organisation"
-        df.creditors_enabled, df.creditors_kind = bool(creditors), creditors or "organisation"
-        df.push_enabled = push
-        df.save()
-        return df
+        return TestedConnectorFactory(sandbox=sandbox, debtors=debtors, creditors=creditors,
+                                      push_enabled=push)
 
     return _configure
 
