@@ -5,8 +5,7 @@ import pytest
 from integration.connectors.models import SyncEvent, SyncRun
 from integration.crm.models import Relation
 from integration.digitalefactuur import sync
-from integration.digitalefactuur.links import relations_to_push
-from integration.digitalefactuur.links import DfLink
+from integration.digitalefactuur.links import DfLink, relations_to_push
 from tests.factories import OrganisationFactory, RelationTypeFactory
 
 pytestmark = pytest.mark.django_db
