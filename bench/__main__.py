@@ -1,6 +1,6 @@
 """`make bench` = `python -m bench`: every scenario, one table each, and a JSON file.
 
-    python -m bench                      N = 10,000, scenarios 1-8
+    python -m bench                      N = 10,000, scenarios 1-10
     python -m bench --large              N = 100,000 (long)
     python -m bench --memory-n 100000    scenario 5 at 100,000, the rest at N
     python -m bench --smoke              N = 200 and small counts: proves the code works
@@ -32,7 +32,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--large", action="store_true", help="N = 100,000")
     parser.add_argument("--smoke", action="store_true",
                         help="N = 200, few saves, small log: only proves the code works")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7,8",
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7,8,9,10",
                         help="comma-separated numbers (default all)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="result file")
     parser.add_argument("--latency-ms", type=float, default=20.0,
@@ -43,6 +43,19 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=4,
                         help="scenario 7: sessions of the bare concurrent loops, and "
                              "DIGITALEFACTUUR_EXPORT_CONCURRENCY of our export (at most 8)")
+    felt = parser.add_argument_group("scenario 10, speed where users feel it (issue 18)")
+    felt.add_argument("--felt-latency-ms", type=float, default=50.0,
+                      help="sandbox latency per request (default 50)")
+    felt.add_argument("--felt-export-n", type=int, default=300,
+                      help="changed relations exported at that latency, no limit (default "
+                           "300; the issue's 2,000 takes minutes per variant)")
+    felt.add_argument("--felt-limited-n", type=int, default=300,
+                      help="changed relations exported under the rate limit (default 300; "
+                           "the issue's 1,000 takes over a minute)")
+    felt.add_argument("--felt-rate-limit", type=float, default=20.0,
+                      help="the sandbox's requests per second for that export (default 20)")
+    felt.add_argument("--unpaged-n", type=int, default=50_000,
+                      help="klanten in the one unpaged answer (default 50,000)")
     parser.add_argument("--memory-n", type=int, default=0,
                         help="klanten of scenario 5 (default N; the target is for 100,000)")
     parser.add_argument("--push-saves", type=int, default=200)
@@ -62,8 +75,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         options.n, options.latency_export_n = 200, 100
         options.push_saves, options.push_interval = 10, 0.6
         options.log_runs, options.log_events = 200, 2_000
+        options.felt_export_n, options.felt_limited_n, options.unpaged_n = 50, 40, 1_000
     options.memory_n = options.memory_n or options.n
     options.latency_export_n = min(options.latency_export_n, options.n)
+    options.felt_export_n = min(options.felt_export_n, options.n)
+    options.felt_limited_n = min(options.felt_limited_n, options.n)
     options.numbers = sorted({int(part) for part in options.scenarios.split(",") if part.strip()})
     unknown = set(options.numbers) - set(SCENARIOS)
     if unknown:

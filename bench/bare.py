@@ -17,6 +17,7 @@ What "bare" means here (the README repeats it):
 from __future__ import annotations
 
 # Our own sandbox's answers, read plainly on purpose (see above).
+import io
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
@@ -49,47 +50,84 @@ def _kind(klant: ET.Element) -> str | None:
     return KIND_BY_TYPE.get(_text(klant, "type")) or KIND_BY_DIGIT.get(number[:1])
 
 
-def import_pages(prefix: str) -> dict:
-    """GET every page, insert its relations and links: the floor of a first import."""
-    from django.db import transaction
+def _relation_types() -> dict:
+    from integration.crm.models import RelationType
 
-    from integration.crm.models import Relation, RelationType
+    return {"debtor": RelationType.objects.get(name="Klant"),
+            "creditor": RelationType.objects.get(name="Leverancier")}
+
+
+def _relation_and_link(klant: ET.Element, types: dict) -> tuple | None:
+    """The relation and its link for one `<klant>`: a straight copy, no validation."""
+    from integration.crm.models import Relation
     from integration.digitalefactuur.links import DfLink
 
-    types = {"debtor": RelationType.objects.get(name="Klant"),
-             "creditor": RelationType.objects.get(name="Leverancier")}
+    kind = _kind(klant)
+    if kind is None:
+        return None
+    number = _text(klant, "relatienummer")
+    relation = Relation(kind="organisation", relation_type=types[kind],
+                        **{field: _text(klant, element)
+                           for element, field in ORGANISATION_FIELDS.items()},
+                        **{f"{kind}_number": number})
+    country = COUNTRY_CODES.get(_text(klant, "land").lower(), "")
+    for block in ADDRESS_BLOCKS:
+        setattr(relation, f"{block}_street", _text(klant, "adres"))
+        setattr(relation, f"{block}_postcode", _text(klant, "postcode"))
+        setattr(relation, f"{block}_city", _text(klant, "plaats"))
+        setattr(relation, f"{block}_country", country)
+    return relation, DfLink(relation=relation, kind=kind, df_id=_text(klant, "id"),
+                            number=number)
+
+
+def _insert(pairs: list[tuple]) -> int:
+    from django.db import transaction
+
+    from integration.crm.models import Relation
+    from integration.digitalefactuur.links import DfLink
+
+    with transaction.atomic():
+        Relation.objects.bulk_create([relation for relation, _link in pairs])
+        DfLink.objects.bulk_create([link for _relation, link in pairs])
+    return len(pairs)
+
+
+def import_pages(prefix: str) -> dict:
+    """GET every page, insert its relations and links: the floor of a first import."""
+    types = _relation_types()
     session, page, inserted = requests.Session(), 1, 0
     while True:
         body = session.get(f"{prefix}klanten&page={page}", timeout=TIMEOUT).content
         klanten = ET.fromstring(body).findall("klant")  # noqa: S314 - see module docstring
         if not klanten:
             break
-        relations, links = [], []
-        for klant in klanten:
-            kind = _kind(klant)
-            if kind is None:
-                continue
-            number = _text(klant, "relatienummer")
-            relation = Relation(kind="organisation", relation_type=types[kind],
-                                **{field: _text(klant, element)
-                                   for element, field in ORGANISATION_FIELDS.items()},
-                                **{f"{kind}_number": number})
-            country = COUNTRY_CODES.get(_text(klant, "land").lower(), "")
-            for block in ADDRESS_BLOCKS:
-                setattr(relation, f"{block}_street", _text(klant, "adres"))
-                setattr(relation, f"{block}_postcode", _text(klant, "postcode"))
-                setattr(relation, f"{block}_city", _text(klant, "plaats"))
-                setattr(relation, f"{block}_country", country)
-            relations.append(relation)
-            links.append(DfLink(relation=relation, kind=kind, df_id=_text(klant, "id"),
-                                number=number))
-        with transaction.atomic():
-            Relation.objects.bulk_create(relations)
-            DfLink.objects.bulk_create(links)
-        inserted += len(relations)
+        inserted += _insert([pair for klant in klanten
+                             if (pair := _relation_and_link(klant, types)) is not None])
         page += 1
     session.close()
     return {"pages": page, "inserted": inserted}
+
+
+def import_unpaged(prefix: str, slice_size: int = 250) -> dict:
+    """One GET of the whole list, read element by element and inserted a slice at a time: the
+    floor of an import from an unpaged DigitaleFactuur, in bounded memory."""
+    types = _relation_types()
+    with requests.Session() as session:
+        body = session.get(f"{prefix}klanten", timeout=TIMEOUT).content
+    inserted, pairs, root = 0, [], None
+    for event, element in ET.iterparse(io.BytesIO(body), events=("start", "end")):  # noqa: S314
+        if root is None:
+            root = element
+        elif event == "end" and element.tag == "klant":
+            if (pair := _relation_and_link(element, types)) is not None:
+                pairs.append(pair)
+            root.clear()
+            if len(pairs) >= slice_size:
+                inserted += _insert(pairs)
+                pairs = []
+    if pairs:
+        inserted += _insert(pairs)
+    return {"bytes": len(body), "inserted": inserted}
 
 
 def get_pages(prefix: str) -> int:

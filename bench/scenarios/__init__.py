@@ -1,4 +1,4 @@
-"""The scenarios of issue 8, one module each.
+"""The scenarios of issue 8 (and of issues 18 and 19 since), one module each.
 
 Every module has worker tasks (functions run inside `bench.worker`, Django set up, returning a
 JSON-able dict) and `run(runner, options) -> ScenarioResult`, which the parent calls to start
@@ -17,4 +17,6 @@ SCENARIOS = {
     6: ("Log pages with 10,000 runs and 100,000 events", "log_pages"),
     7: ("Scenarios 1-3 with sandbox latency", "latency"),
     8: ("Reading the open invoices (Facturen)", "invoices"),
+    9: ("Reading answers: the safe C parser vs defusedxml", "parse"),
+    10: ("Speed where users feel it (issue 18)", "felt_speed"),
 }

@@ -92,7 +92,7 @@ def _fill(big_run, runs: int, events: int, retention_days: int) -> int | None:
         action = actions[i % len(actions)]
         relation = relations[i % len(relations)]
         return SyncEvent(run=run, direction=SyncEvent.Direction.IMPORT, relation=relation,
-                         df_id=str(133300 + i), number=relation.debtor_number, kind="debtor",
+                         external_id=str(133300 + i), number=relation.debtor_number, kind="debtor",
                          action=action, message="422 naam is te lang" if action == "fout"
                          else "", diff={"adres": ["Kerkstraat 1", f"Kerkstraat {i}"]})
 

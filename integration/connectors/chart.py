@@ -1,43 +1,37 @@
 """The sync log's chart: the last 30 days, per day the records changed and the failures.
 
-Drawn as inline SVG (the frame by the template, the marks written here), so the page needs no
-script, no font and no outside resource (the admin stays usable offline and behind a strict
-Content-Security-Policy). Changed records grow upwards from the axis, failures downwards in red,
-each against its own maximum, so that a handful of failures next to thousands of updates is
-still visible.
+Drawn as inline SVG, so the page needs no script, no font and no outside resource (the admin
+stays usable offline and behind a strict Content-Security-Policy). Changed records grow upwards
+from the axis, failures downwards in red, each against its own maximum, so that a handful of
+failures next to thousands of updates is still visible.
 
 One bar per day (the reader's time zone), wide enough to read at demo volume and the same at a
 busy change listener's thousands of runs; a day of one run links to that run. Only the three
 values a mark needs are read per run (`values_list`), in one query over the `started_at` index.
 
-The marks themselves (up to `MAX_MARKS`, each a title and up to three rects, a run's in a link)
-are written here as one escaped SVG fragment (`Chart.marks_svg`), not by a template loop: per
-mark a `{% url %}`, two `blocktranslate`s and a dozen filters made that loop most of the page's
-time. The link is reversed once (`run_link`), the titles' texts are translated once per page
-(only the plural per mark), and the numbers are written as `floatformat:"2u"` would.
+This module works out the geometry; the template (connectors/_chart.html) draws all of it,
+texts and links included. A bar a day keeps the drawing to at most 31 marks whatever the
+number of runs. What counts as changed and as failed is the log's own actions
+(`SyncEvent.Action`), the same for every connector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+
+from .models import SyncEvent
 
 DAYS = 30
 WIDTH, LEFT, RIGHT = 720, 44, 8
 UP_HEIGHT, DOWN_HEIGHT, TOP = 110, 40, 10
 #: Share of a day's slot its bar takes, and the least height of a bar that is not zero.
 BAR_SHARE, MIN_BAR = 0.7, 3.0
-CHANGED_ACTIONS = ("aangemaakt", "bijgewerkt")
-FAILED_ACTIONS = ("fout",)
+CHANGED_ACTIONS = (SyncEvent.Action.CREATED.value, SyncEvent.Action.UPDATED.value)
+FAILED_ACTIONS = (SyncEvent.Action.ERROR.value,)
 
 
 @dataclass
@@ -75,7 +69,6 @@ class Chart:
     failed_bottom: int = TOP + UP_HEIGHT + DOWN_HEIGHT
     top: int = TOP
     plot_height: int = UP_HEIGHT + DOWN_HEIGHT
-    marks_svg: SafeString = field(default_factory=lambda: mark_safe(""))
 
 
 def sum_actions(counts: dict, actions: Iterable[str]) -> int:
@@ -98,75 +91,10 @@ def _changed_and_failed(counts: dict) -> tuple[int, int]:
     return changed, failed
 
 
-def run_link(url_name: str, *args) -> Callable[[int], str]:
-    """The escaped `reverse(url_name, args=[*args, pk])` for any run id, reversing only once.
-
-    A placeholder id is reversed and replaced: the URL's other parts are the same for every run.
-    """
-    placeholder = "987654321"
-    head, _placeholder, tail = reverse(url_name, args=[*args, int(placeholder)]).rpartition(
-        placeholder)
-    head, tail = escape(head), escape(tail)
-    return lambda pk: f"{head}{int(pk)}{tail}"
-
-
-_CENTS = Decimal("0.01")
-
-
-def _fixed(value: float) -> str:
-    """`value` as the template's `floatformat:"2u"` writes it (its rounding: half up on the
-    shortest decimal form), so that the drawing is the same to the digit."""
-    text = str(Decimal(repr(value)).quantize(_CENTS, rounding=ROUND_HALF_UP))
-    return "0.00" if text == "-0.00" else text
-
-
-def _marks_svg(chart: Chart, run_url: Callable[[int], str] | None) -> SafeString:
-    """The marks as SVG: per mark a group with its title (read as a tooltip and by screen
-    readers), a full-height hit area and the changed and failed bars; a single run's mark is a
-    link to that run's page when `run_url` is given."""
-    run_title = gettext("Run %(id)s")
-    outcome = gettext("%(changed)s gewijzigd, %(failed)s fouten")
-    runs_titles: dict[int, str] = {}  # per number of runs: hours often hold the same number
-    local = timezone.get_current_timezone()  # what the `date` filter converted to
-    top, axis_y, plot_height = chart.top, chart.axis_y, chart.plot_height
-    parts = []
-    for mark in chart.marks:
-        if mark.run_id:
-            what = run_title % {"id": mark.run_id}
-        else:
-            what = runs_titles.get(mark.runs)
-            if what is None:
-                what = runs_titles[mark.runs] = ngettext(
-                    "%(runs)s run", "%(runs)s runs", mark.runs) % {"runs": mark.runs}
-        at = mark.at.astimezone(local) if timezone.is_aware(mark.at) else mark.at
-        when = date_format(at, "SHORT_DATE_FORMAT")
-        if mark.run_id:
-            when = f"{when} {date_format(at, 'TIME_FORMAT')}"
-        title = f"{what}, {when}: " + outcome % {"changed": mark.changed, "failed": mark.failed}
-        x, width = _fixed(mark.x), _fixed(mark.width)
-        group = (f'<g class="chart-mark"><title>{escape(title)}</title>'
-                 f'<rect class="chart-hit" x="{x}" y="{top}" width="{width}" '
-                 f'height="{plot_height}"/>')
-        if mark.changed:
-            group += (f'<rect class="chart-changed" x="{x}" y="{_fixed(mark.changed_y)}" '
-                      f'width="{width}" height="{_fixed(mark.changed_height)}"/>')
-        if mark.failed:
-            group += (f'<rect class="chart-failed" x="{x}" y="{axis_y}" width="{width}" '
-                      f'height="{_fixed(mark.failed_height)}"/>')
-        group += "</g>"
-        if mark.run_id and run_url is not None:
-            group = f'<a href="{run_url(mark.run_id)}">{group}</a>'
-        parts.append(group)
-    # Safe: the numbers are formatted here, the titles and the links are escaped above (not
-    # format_html per mark: it would escape every number again, thousands per page).
-    return mark_safe("\n".join(parts))  # noqa: S308
-
-
-def build(rows: Iterable[tuple[int, datetime, dict]], now: datetime | None = None,
-          run_url: Callable[[int], str] | None = None) -> Chart:
+def build(rows: Iterable[tuple[int, datetime, dict]], now: datetime | None = None) -> Chart:
     """The chart of `rows` (run id, started_at, counts) that started in the last `DAYS` days,
     as one bar per day (local time): changed records up, failures down. A day of a single run
-    links to `run_url(run id)` (see `run_link`)."""
+    keeps that run's id (`Mark.run_id`): the template links it."""
     now = now or timezone.now()
     start = now - timedelta(days=DAYS)
     chart = Chart()
@@ -213,5 +141,4 @@ def build(rows: Iterable[tuple[int, datetime, dict]], now: datetime | None = Non
                     timezone.make_aware(datetime.combine(first_day + timedelta(days=slot),
                                                          datetime.min.time())))
                    for slot in range(slots - 1, -1, -5)][::-1]
-    chart.marks_svg = _marks_svg(chart, run_url)
     return chart

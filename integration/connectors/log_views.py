@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import number_format
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -52,7 +51,7 @@ ACTION_ORDER = [ACTIONS.CREATED, ACTIONS.UPDATED, ACTIONS.CONFLICT, ACTIONS.UNCH
                 ACTIONS.SKIPPED, ACTIONS.ERROR]
 
 
-def count_table(counts: dict) -> list[dict]:
+def count_table(counts: dict, connector: registry.Connector) -> list[dict]:
     """The run's {direction: {action: n}} as rows in a fixed order, for a table or a line."""
     rows = []
     for direction in DIRECTION_ORDER:
@@ -61,12 +60,13 @@ def count_table(counts: dict) -> list[dict]:
             continue
         cells = [{"action": action, "label": action.label, "n": per_action.get(action.value, 0)}
                  for action in ACTION_ORDER]
-        rows.append({"direction": direction, "label": direction.label, "cells": cells,
+        rows.append({"direction": direction, "label": connector.direction_label(direction),
+                     "cells": cells,
                      "total": sum(c["n"] for c in cells)})
     return rows
 
 
-def _steps(run: SyncRun) -> list[str]:
+def _steps(run: SyncRun, connector: registry.Connector) -> list[str]:
     """Each direction's records so far, from the counts the run writes with its progress."""
     steps = []
     for direction in DIRECTION_ORDER:
@@ -74,20 +74,27 @@ def _steps(run: SyncRun) -> list[str]:
         if n:
             steps.append(ngettext("%(direction)s: %(n)s record verwerkt",
                                   "%(direction)s: %(n)s records verwerkt", n)
-                         % {"direction": direction.label, "n": number_format(n)})
+                         % {"direction": connector.direction_label(direction),
+                            "n": number_format(n)})
     return steps
 
 
 def _count_text(run: SyncRun) -> str:
     """The current phase's own count: relations against their total when it is known (the
-    export knows how many relations it will go through), otherwise the klanten read so far
-    (DigitaleFactuur does not say how many it holds)."""
+    export knows how many relations it will go through), otherwise the pages and the klanten
+    read so far (DigitaleFactuur does not say how many it holds)."""
     processed = number_format(run.processed)
     if run.total:
         return _("%(processed)s van %(total)s relaties verwerkt") % {
             "processed": processed, "total": number_format(run.total)}
     if run.status == SyncRun.Status.QUEUED:
         return ""
+    if run.pages:
+        return ngettext("Pagina %(page)s: %(processed)s klant gelezen; het totaal is nog niet "
+                        "bekend",
+                        "Pagina %(page)s: %(processed)s klanten gelezen; het totaal is nog niet "
+                        "bekend", run.processed) % {
+            "page": number_format(run.pages), "processed": processed}
     return ngettext("%(processed)s klant gelezen tot nu toe; het totaal is nog niet bekend",
                     "%(processed)s klanten gelezen tot nu toe; het totaal is nog niet bekend",
                     run.processed) % {"processed": processed}
@@ -108,7 +115,7 @@ def other_counts(counts: dict) -> list[dict]:
     return rows
 
 
-def progress_of(run: SyncRun) -> dict:
+def progress_of(run: SyncRun, connector: registry.Connector) -> dict:
     """What the progress bar shows; the JSON endpoint sends the same."""
     percent = None
     if run.total:
@@ -124,9 +131,10 @@ def progress_of(run: SyncRun) -> dict:
         "phase": _(run.phase) if run.phase else "",
         "processed": run.processed,
         "total": run.total,
+        "pages": run.pages,
         "percent": percent,
         "count_text": _count_text(run),
-        "steps": _steps(run),
+        "steps": _steps(run, connector),
         "message": run.shown_message,
         "changed": chart.sum_actions(run.counts, chart.CHANGED_ACTIONS),
         "failed": chart.sum_actions(run.counts, chart.FAILED_ACTIONS),
@@ -182,7 +190,7 @@ class RunLogView(_LogPage, View):
         runs = runs.select_related("requested_by").order_by("-queued_at", "-id")
         page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("pagina"))
         for run in page.object_list:
-            run.count_rows = count_table(run.counts)
+            run.count_rows = count_table(run.counts, self.connector)
             run.other_count_rows = other_counts(run.counts)
             run.duration_text = duration_text(run.duration)
         since = timezone.now() - timedelta(days=chart.DAYS)
@@ -196,8 +204,7 @@ class RunLogView(_LogPage, View):
             request, title=_("Synchronisatielogboek"), page=page, runs=page.object_list,
             status=status, trigger=trigger, filter_query=query,
             statuses=SyncRun.Status.choices, triggers=SyncRun.Trigger.choices,
-            chart=chart.build(chart_rows,
-                              run_url=chart.run_link("connectors:run", self.connector.key)),
+            chart=chart.build(chart_rows),
             retention_days=retention.retention_days())
         return TemplateResponse(request, "connectors/log.html", context)
 
@@ -241,12 +248,15 @@ def _plain_rows(event: SyncEvent) -> list[dict]:
             if isinstance(pair, list | tuple) and len(pair) == 2]
 
 
-def describe(event: SyncEvent, field_rows=None) -> SyncEvent:
-    """Attach what the template shows: the relation's link and the field rows, named by the
-    connector (`Connector.field_rows`) in the administrator's words."""
+def describe(event: SyncEvent, connector: registry.Connector) -> SyncEvent:
+    """Attach what the template shows: the relation's link, the kind of record and the field
+    rows, named by the connector (`Connector.kinds`, `Connector.field_rows`) in the
+    administrator's words."""
+    event.kind_label = connector.kind_label(event.kind)
+    event.direction_label = connector.direction_label(event.direction)
     event.relation_url = (reverse("admin:crm_relation_change", args=[event.relation_id])
                           if event.relation_id else "")
-    rows = (field_rows or _plain_rows)(event)
+    rows = (connector.field_rows or _plain_rows)(event)
     if event.action == ACTIONS.CONFLICT:
         event.conflict_rows = rows
     else:
@@ -268,17 +278,17 @@ class RunView(_LogPage, View):
         query = "&".join(f"{name}={value}" for name, value in filters.items() if value)
         actions = []
         if self.connector.run_actions and not run.is_open:
-            actions = import_string(self.connector.run_actions)(request, run)
-        field_rows = (import_string(self.connector.field_rows)
-                      if self.connector.field_rows else None)
+            actions = self.connector.run_actions(request, run)
         context = self.page_context(
             request, title=_("Synchronisatierun %(id)s") % {"id": run.pk}, run=run,
-            progress=progress_of(run), count_rows=count_table(run.counts),
+            progress=progress_of(run, self.connector),
+            count_rows=count_table(run.counts, self.connector),
             other_count_rows=other_counts(run.counts),
             duration=duration_text(run.duration),
-            events=[describe(e, field_rows) for e in events],
+            events=[describe(e, self.connector) for e in events],
             action=action, direction=direction, filter_query=query,
-            action_choices=ACTIONS.choices, direction_choices=DIRECTIONS.choices,
+            action_choices=ACTIONS.choices,
+            direction_choices=[(d.value, self.connector.direction_label(d)) for d in DIRECTIONS],
             has_previous=has_previous, has_next=has_next,
             first_event=events[0].pk if events else None,
             last_event=events[-1].pk if events else None,
@@ -293,4 +303,4 @@ class RunStatusView(_LogPage, View):
 
     def get(self, request, connector, pk):
         run = get_object_or_404(SyncRun, pk=pk, connector=self.connector.key)
-        return JsonResponse(progress_of(run))
+        return JsonResponse(progress_of(run, self.connector))

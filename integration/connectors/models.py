@@ -89,6 +89,8 @@ class SyncRun(models.Model):
     processed = models.PositiveIntegerField(_("verwerkt"), default=0)
     # 0 while unknown (DigitaleFactuur does not say how many klanten there are).
     total = models.PositiveIntegerField(_("totaal"), default=0)
+    #: Pages read so far by a phase that reads a list without knowing its total (0: none).
+    pages = models.PositiveIntegerField(_("pagina's"), default=0)
     #: {direction: {action: n}}, e.g. {"import": {"aangemaakt": 3, "ongewijzigd": 97}}.
     counts = models.JSONField(_("aantallen"), default=dict, blank=True)
     requested_by = models.ForeignKey(
@@ -134,8 +136,9 @@ class SyncRun(models.Model):
 
 class SyncEvent(models.Model):
     class Direction(models.TextChoices):
-        IMPORT = "import", _("DigitaleFactuur → PerfectView")
-        EXPORT = "export", _("PerfectView → DigitaleFactuur")
+        # The log's own words; a connector names the other side itself (`Connector.directions`).
+        IMPORT = "import", _("naar PerfectView")
+        EXPORT = "export", _("vanuit PerfectView")
 
     class Action(models.TextChoices):
         CREATED = "aangemaakt", _("aangemaakt")
@@ -145,22 +148,21 @@ class SyncEvent(models.Model):
         ERROR = "fout", _("fout")
         CONFLICT = "conflict", _("conflict")
 
-    class LinkKind(models.TextChoices):
-        DEBTOR = "debtor", _("debiteur")
-        CREDITOR = "creditor", _("crediteur")
-
     run = models.ForeignKey(SyncRun, verbose_name=_("run"), on_delete=models.CASCADE,
                             related_name="events")
     direction = models.CharField(_("richting"), max_length=6, choices=Direction.choices)
     # SET_NULL: the log outlives a deleted relation.
     relation = models.ForeignKey("crm.Relation", verbose_name=_("relatie"), null=True,
                                  blank=True, on_delete=models.SET_NULL, related_name="+")
-    df_id = models.CharField(_("id in DigitaleFactuur"), max_length=40, blank=True)
+    #: The record's id in the connected system (a klant's id in DigitaleFactuur).
+    external_id = models.CharField(_("externe id"), max_length=40, blank=True)
     #: The relation's or klant's name when the event was made (the relation may be gone, or
     #: never made: a skipped klant).
     name = models.CharField(_("naam"), max_length=200, blank=True)
     number = models.CharField(_("relatienummer"), max_length=40, blank=True)
-    kind = models.CharField(_("soort"), max_length=8, choices=LinkKind.choices, blank=True)
+    #: The connector's kind of record (a klant's "debtor" or "creditor"); its label comes from
+    #: the connector's registration (`Connector.kinds`).
+    kind = models.CharField(_("soort"), max_length=40, blank=True)
     action = models.CharField(_("actie"), max_length=12, choices=Action.choices)
     message = models.TextField(_("melding"), blank=True)
     #: The technical cause of a failure, for support (redacted); shown folded.
@@ -181,7 +183,7 @@ class SyncEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} {self.number or self.df_id}: {self.action}"
+        return f"{self.get_direction_display()} {self.number or self.external_id}: {self.action}"
 
     @property
     def shown_message(self) -> str:

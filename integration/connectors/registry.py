@@ -1,19 +1,20 @@
-"""The one list of connectors the Koppelingen page shows, in the manual's order.
+"""The Koppelingen catalogue: the connectors the Koppelingen page shows, in the manual's order.
 
-Each entry names its settings page and its "is it on?" check by dotted path / URL name rather
-than by import, so this app depends on no connector; a connector without a settings page is
-shown as not available in this version. Adding a connector is adding an entry here.
+A connector registers itself from its app's `ready()` (`register`), the way a django-allauth
+provider module ends with `providers.registry.register(...)`: it hands over its own functions
+(is it active, its health, its run page's buttons, its field names) and the kinds of record its
+events name. This module imports no connector and names none of their functions. The other
+tiles of the manual's page are listed here as not available in this version; a connector that
+registers under one of their keys takes that tile's place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-
-from integration.rights.catalogue import DIGITALE_FACTUUR
 
 
 @dataclass(frozen=True)
@@ -36,77 +37,96 @@ class Connector:
     description: str
     #: Up to three letters for the tile's emblem (no remote logos: the admin stays offline).
     emblem: str
+    #: Its place on the Koppelingen page (the manual's order).
+    order: int = 0
     #: URL name of its settings page; None = not available in this version.
     settings_url_name: str | None = None
-    #: Dotted path of a function () -> bool telling whether the connector is active.
-    active_check: str | None = None
+    #: () -> bool: whether the connector is active.
+    active_check: Callable[[], bool] | None = None
     #: The right its settings page needs ("app_label.codename"); its sync log needs it too.
     right: str | None = None
-    #: Dotted path of a function (request, run) -> list of `RunAction` offered on a run's page
-    #: of the sync log (re-run the failures, ...): the log pages know no connector's engine.
-    run_actions: str | None = None
-    #: Dotted path of a function () -> (level, line): the tile's health in one line and a
-    #: colour; level is "ok", "off", "warning" or "failed".
-    health_check: str | None = None
-    #: Dotted path of a function (event) -> list of field rows of a `SyncEvent`'s diff, each
-    #: named in the administrator's words ({field, other, old, new} or {field, other, lost,
-    #: won}); None: the log shows the diff's keys as they are.
-    field_rows: str | None = None
+    #: (request, run) -> list of `RunAction` offered on a run's page of the sync log (re-run
+    #: the failures, ...): the log pages know no connector's engine.
+    run_actions: Callable | None = None
+    #: () -> (level, line): the tile's health in one line and a colour; level is "ok", "off",
+    #: "warning" or "failed".
+    health_check: Callable[[], tuple[str, str]] | None = None
+    #: (event) -> list of field rows of a `SyncEvent`'s diff, each named in the
+    #: administrator's words ({field, other, old, new} or {field, other, lost, won}); None: the
+    #: log shows the diff's keys as they are.
+    field_rows: Callable | None = None
     #: URL name of the page that lists the connector's linked fields (linked from every diff).
     fields_url_name: str | None = None
+    #: The kinds of record its events name (`SyncEvent.kind`) and their labels, e.g. a klant's
+    #: {"debtor": "debiteur", "creditor": "crediteur"}.
+    kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: Its own words for the log's directions (`SyncEvent.Direction`: "import", "export"),
+    #: naming its side ("Exact Online → PerfectView"); a direction it does not name keeps the
+    #: log's own word.
+    directions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def available(self) -> bool:
         return self.settings_url_name is not None
 
     def is_active(self) -> bool:
-        if self.active_check is None:
-            return False
-        check: Callable[[], bool] = import_string(self.active_check)
-        return bool(check())
+        return bool(self.active_check()) if self.active_check is not None else False
 
     def health(self) -> tuple[str, str] | None:
-        if self.health_check is None:
-            return None
-        return import_string(self.health_check)()
+        return self.health_check() if self.health_check is not None else None
+
+    def direction_label(self, direction: str) -> str:
+        """The direction in the connector's words, in the reader's language."""
+        from .models import SyncEvent
+
+        if direction in self.directions:
+            return str(self.directions[direction])
+        known = {choice.value: choice.label for choice in SyncEvent.Direction}
+        return str(known.get(direction, direction))
+
+    def kind_label(self, kind: str) -> str:
+        """The label of a kind of record, in the reader's language; an unknown kind as stored."""
+        return str(self.kinds.get(kind, kind)) if kind else ""
 
 
-CONNECTORS: tuple[Connector, ...] = (
+#: The manual's tiles of connectors this version does not have.
+_NOT_AVAILABLE = (
     Connector("twitter", "Twitter", _(
         "Integratie met Twitter om berichtenoverzichten te creëren en om berichten te versturen"),
-        "X"),
-    Connector("bitly", "Bit.ly", _("Integratie met Bitly voor het verkorten van URL's"), "b"),
-    Connector("digitalefactuur", "DigitaleFactuur", _(
-        "Koppeling met Digitale Factuur voor het synchroniseren van debiteuren en crediteuren"),
-        "DF", settings_url_name="digitalefactuur:settings",
-        active_check="integration.digitalefactuur.state.is_active",
-        right=DIGITALE_FACTUUR,
-        run_actions="integration.digitalefactuur.runs.run_actions",
-        health_check="integration.digitalefactuur.health.tile",
-        field_rows="integration.digitalefactuur.fields.diff_rows",
-        fields_url_name="digitalefactuur:fields"),
+        "X", order=10),
+    Connector("bitly", "Bit.ly", _("Integratie met Bitly voor het verkorten van URL's"), "b",
+              order=20),
     Connector("visma", "Visma eAccounting", _(
         "Koppeling met Visma eAccounting voor het synchroniseren van relaties, het boeken van "
-        "facturen en verwerken van betalingen"), "V"),
+        "facturen en verwerken van betalingen"), "V", order=40),
     Connector("eboekhouden", "e-Boekhouden", _(
         "Koppeling met e-Boekhouden voor het synchroniseren van relaties, het boeken van "
-        "facturen en verwerken van betalingen"), "eB"),
+        "facturen en verwerken van betalingen"), "eB", order=50),
     Connector("exact", "Exact Online", _(
         "Koppeling met Exact Online voor het synchroniseren van relaties, het boeken van "
-        "facturen, verwerken van betalingen en ouderdomsanalyse van debiteuren"), "E"),
+        "facturen, verwerken van betalingen en ouderdomsanalyse van debiteuren"), "E", order=60),
     Connector("moneybird", "MoneyBird", _(
         "Koppeling met MoneyBird voor het synchroniseren van relaties en het boeken van "
-        "facturen"), "MB"),
+        "facturen"), "MB", order=70),
     Connector("snelstart", "SnelStart", _(
         "Koppeling met SnelStart voor het synchroniseren van relaties, het boeken van facturen "
-        "en verwerken van betalingen"), "S"),
+        "en verwerken van betalingen"), "S", order=80),
 )
+
+_registered: dict[str, Connector] = {c.key: c for c in _NOT_AVAILABLE}
+
+
+def register(connector: Connector) -> None:
+    """Add `connector` to the catalogue, or replace the entry of its key (registering twice,
+    as a test's second app start does, changes nothing)."""
+    _registered[connector.key] = connector
 
 
 def connectors() -> tuple[Connector, ...]:
-    return CONNECTORS
+    return tuple(sorted(_registered.values(), key=lambda c: c.order))
 
 
 def connector(key: str) -> Connector | None:
     """The available connector named `key`, or None (unknown, or no pages in this version)."""
-    return next((c for c in CONNECTORS if c.key == key and c.available), None)
+    found = _registered.get(key)
+    return found if found is not None and found.available else None

@@ -51,7 +51,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     faults.add_argument("--garbled-rate", type=float, default=0.0,
                         help="share of truncated or random bodies")
     faults.add_argument("--rate-limit", type=float, default=0.0,
-                        help="max requests per second per account (0: unlimited)")
+                        help="requests per second for the whole server, one token bucket "
+                             "(0: unlimited); beyond it 429 with Retry-After")
+    faults.add_argument("--rate-limit-burst", type=float, default=0.0,
+                        help="requests let through at once after a quiet spell "
+                             "(0: one second's worth)")
     faults.add_argument("--fault-seed", type=int, default=0)
     readings = parser.add_argument_group(
         "readings of what public sources leave open (also settable at run time, "
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=arguments.latency_ms, error_rate=arguments.error_rate,
         timeout_rate=arguments.timeout_rate, timeout_seconds=arguments.timeout_seconds,
         garbled_rate=arguments.garbled_rate, rate_limit=arguments.rate_limit,
+        rate_limit_burst=arguments.rate_limit_burst,
         fault_seed=arguments.fault_seed)
     readings = Readings(
         listing=arguments.listing, page_size=arguments.page_size,

@@ -2,9 +2,13 @@
 
 Each `/api` request passes `FaultInjector.decide` before it is handled:
 
-1. `latency_ms` is slept first, on every request.
-2. The rate limit (`rate_limit` requests per second per account, 0 = off) answers `429 ...` with
-   a `Retry-After` header (whole seconds) once an account exceeds it in a sliding second.
+1. `latency_ms` is slept first, on every request (a 429 too: a refusal costs a round trip).
+2. The rate limit (`rate_limit` requests per second, 0 = off) is one token bucket for the whole
+   server: every connection, thread and account draws from the same budget, which refills at
+   `rate_limit` tokens a second and holds at most `rate_limit_burst` (0: one second's worth).
+   A request that finds no token is answered `429 ...` with a `Retry-After` header saying, in
+   whole seconds (HTTP's delta-seconds, rounded up), when the bucket holds a token again; a
+   refused request takes no token. See `RateBucket`.
 3. A fault queued with `fail_next(action, fault, count)` hits the next `count` requests to that
    action (`*` = any action): exact control for tests.
 4. Otherwise one draw from a `random.Random(fault_seed)` picks `error` (share `error_rate`),
@@ -30,7 +34,6 @@ import math
 import random
 import threading
 import time
-from collections import deque
 from dataclasses import asdict, dataclass, fields
 
 FAULT_KINDS = ("error", "http_error", "rate_limit", "timeout", "garbled")
@@ -46,6 +49,8 @@ class FaultSettings:
     garbled_rate: float = 0.0
     timeout_seconds: float = 30.0
     rate_limit: float = 0.0
+    #: Requests the bucket lets through at once after a quiet spell; 0: one second's worth.
+    rate_limit_burst: float = 0.0
     retry_after_seconds: int = 1
     fault_seed: int = 0
 
@@ -54,13 +59,42 @@ class FaultSettings:
         if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
             raise ValueError("error_rate, timeout_rate and garbled_rate are shares of 0..1 "
                              "and together at most 1")
-        if self.latency_ms < 0 or self.timeout_seconds < 0 or self.rate_limit < 0:
-            raise ValueError("latency_ms, timeout_seconds and rate_limit cannot be negative")
+        if min(self.latency_ms, self.timeout_seconds, self.rate_limit,
+               self.rate_limit_burst) < 0:
+            raise ValueError("latency_ms, timeout_seconds, rate_limit and rate_limit_burst "
+                             "cannot be negative")
         if self.retry_after_seconds < 1:
             raise ValueError("retry_after_seconds is at least 1")
 
 
 SETTING_NAMES = tuple(f.name for f in fields(FaultSettings))
+
+
+class RateBucket:
+    """One budget of requests per second for the whole server: a token bucket.
+
+    It refills continuously at `rate` tokens a second up to `burst`; a request takes one token
+    or is refused with the seconds until one is there. It starts full. Not thread-safe on its
+    own: the fault injector calls it under its lock, which is what makes the budget one for
+    every thread.
+    """
+
+    def __init__(self, rate: float, burst: float = 0.0, clock=time.monotonic):
+        self.rate = rate
+        self.burst = burst or max(1.0, rate)
+        self._clock = clock
+        self._tokens = self.burst
+        self._at = clock()
+
+    def take(self) -> float:
+        """0 when the request may go ahead (a token taken), else the seconds until a token."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.rate
 
 
 class FaultInjector:
@@ -70,7 +104,7 @@ class FaultInjector:
         self._settings = FaultSettings()
         self._random = random.Random(0)
         self._pending: list[dict] = []
-        self._recent: dict[str, deque] = {}
+        self._bucket: RateBucket | None = None
         self.configure(**asdict(settings or FaultSettings()))
 
     @property
@@ -90,6 +124,13 @@ class FaultInjector:
             candidate.validate()
             self._settings = candidate
             self._random = random.Random(candidate.fault_seed)
+            # A new limit starts with a full bucket; other changes leave the budget as it is.
+            if not candidate.rate_limit:
+                self._bucket = None
+            elif (self._bucket is None or self._bucket.rate != candidate.rate_limit
+                  or self._bucket.burst != (candidate.rate_limit_burst
+                                            or max(1.0, candidate.rate_limit))):
+                self._bucket = RateBucket(candidate.rate_limit, candidate.rate_limit_burst)
         return self.describe()
 
     def fail_next(self, action: str, fault: str, count: int = 1) -> dict:
@@ -112,7 +153,7 @@ class FaultInjector:
             self._settings = FaultSettings()
             self._random = random.Random(0)
             self._pending = []
-            self._recent = {}
+            self._bucket = None
             # Wake requests sleeping on an earlier timeout: their clients are long gone.
             sleeping, self._wake = self._wake, threading.Event()
         sleeping.set()
@@ -124,13 +165,16 @@ class FaultInjector:
             wake.wait(seconds)
 
     def decide(self, account_id: str, action: str) -> tuple[str | None, int | None]:
-        """The fault for this request (or None) and, for a 429, the Retry-After seconds."""
+        """The fault for this request (or None) and, for a 429, the Retry-After seconds.
+
+        The rate limit does not look at `account_id`: the budget is the whole server's."""
         settings = self.settings
         self.sleep(settings.latency_ms / 1000)
         with self._lock:
-            retry_after = self._over_rate_limit(account_id, settings.rate_limit)
-            if retry_after is not None:
-                return "rate_limit", retry_after
+            wait = self._bucket.take() if self._bucket is not None else 0.0
+            if wait:
+                # HTTP's Retry-After is whole seconds; rounded up, it is never too early.
+                return "rate_limit", max(1, math.ceil(wait))
             for queued in self._pending:
                 if queued["action"] in ("*", action):
                     queued["count"] -= 1
@@ -146,19 +190,6 @@ class FaultInjector:
             if draw < threshold:
                 return fault, settings.retry_after_seconds
         return None, None
-
-    def _over_rate_limit(self, account_id: str, limit: float) -> int | None:
-        if limit <= 0:
-            return None
-        now = time.monotonic()
-        recent = self._recent.setdefault(account_id, deque())
-        while recent and now - recent[0] >= 1.0:
-            recent.popleft()
-        if len(recent) >= limit:
-            # Until the oldest request in the window ages out; never less than one second.
-            return max(1, math.ceil(1.0 - (now - recent[0])))
-        recent.append(now)
-        return None
 
     def garble(self, body: bytes) -> bytes:
         """Truncated XML or random bytes, chosen and shaped by the seeded generator."""

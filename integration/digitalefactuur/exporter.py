@@ -171,7 +171,7 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
         crm_fingerprint = export.fingerprint
     number = getattr(relation, NUMBER_FIELD[kind]).strip()
     event = SyncEvent(run=ctx.run, direction=EXPORT, relation=relation, number=number,
-                      kind=kind, df_id=link.df_id if link else "", name=relation.display_name)
+                      kind=kind, external_id=link.df_id if link else "", name=relation.display_name)
     pending = _Pending(relation, kind, link, export, crm_fingerprint, number, event,
                        list(export.warnings))
     try:
@@ -213,7 +213,7 @@ def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
         if losing:
             pending.before.append(SyncEvent(
                 run=ctx.run, direction=EXPORT, relation=relation, number=pending.number,
-                kind=pending.kind, df_id=link.df_id, action=Action.CONFLICT,
+                kind=pending.kind, external_id=link.df_id, action=Action.CONFLICT,
                 diff={e: [o, n] for e, (o, n) in klant_diff(base, export.klant,
                                                             relation.kind).items()},
                 losing_values={e: new for e, (_old, new) in losing.items()},
@@ -250,7 +250,7 @@ def _plan_unlinked(ctx, pending: _Pending) -> None:
                          "aangemaakt. Geef de relatie een ander nummer.") % {
             "number": pending.number, "id": klant.id})
     ctx.account.take(klant.id)
-    event.df_id = klant.id
+    event.external_id = klant.id
     event.diff = compare_found(export, klant, relation.kind)
     if not event.diff:
         pending.planned = _Sent(Action.UNCHANGED, holding=klant)
@@ -293,7 +293,7 @@ def record(ctx, writes: ChunkWrites, pending: _Pending, answer: Answer | None,
     if agreed is not None and not agreed.id:
         unresolved.append(pending)  # answered without an id: linked after the chunk
     elif agreed is not None:
-        event.df_id = agreed.id
+        event.external_id = agreed.id
         _bind(writes, pending, agreed)
     event.action, event.message = sent.action, " ".join(str(n) for n in notes)
     writes.events.append(event)
@@ -341,7 +341,7 @@ def _resolve(ctx, writes: ChunkWrites, unresolved: list) -> None:
                 "DigitaleFactuur bevestigde het aanmaken zonder id, en de klant is niet "
                 "teruggevonden op zijn nummer; de volgende run koppelt hem alsnog.")]))
             continue
-        pending.event.df_id = found[0].id
+        pending.event.external_id = found[0].id
         # The klant as read now: what was sent, and whatever else DigitaleFactuur keeps.
         _bind(writes, pending, found[0])
 
@@ -358,8 +358,8 @@ def _in_scope(ctx, relations):
     if count:
         names = ", ".join(str(t) for t in types)
         ctx.note(_("%(count)d relatie(s) met een debiteur- of crediteurnummer vallen buiten "
-                   "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd.") % {
-            "count": count, "types": names})
+                   "Bijwerken (alleen relatietypen: %(types)s) en zijn niet verstuurd."),
+                 count=count, types=names)
         ctx.writer.explain(lambda: [SyncEvent(
             run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
             number=relation.debtor_number or relation.creditor_number,

@@ -23,6 +23,12 @@ SECTIONS = (
     (Relation.Kind.PERSON, _("Veld in PerfectView indien Persoon")),
 )
 
+#: The sync log's directions in DigitaleFactuur's words (the connector registers them).
+DIRECTIONS = {
+    SyncEvent.Direction.IMPORT.value: _("DigitaleFactuur → PerfectView"),
+    SyncEvent.Direction.EXPORT.value: _("PerfectView → DigitaleFactuur"),
+}
+
 DIRECTION_TEXT = {
     "both": _("beide kanten op"),
     "import": _("alleen van DigitaleFactuur naar PerfectView"),
@@ -52,7 +58,7 @@ def mapped_fields() -> list[dict]:
 
 
 #: DigitaleFactuur's `type` values, shown in the reader's language.
-TYPE_NAMES = {name: SyncEvent.LinkKind(kind).label for kind, name in mapping.KLANT_TYPE.items()}
+TYPE_NAMES = {name: mapping.KIND_LABELS[kind] for kind, name in mapping.KLANT_TYPE.items()}
 
 
 def _shown(key: str, value: str) -> str:

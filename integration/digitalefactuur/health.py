@@ -12,7 +12,7 @@ Not the last test, but the state an administrator living with the connector need
   run until it succeeds (which writes an event), so the newest event is the record's state.
 
 One function, `connector_health()`, computes it; `tile()` is the Koppelingen page's one-line
-version (named by integration/connectors/registry.py).
+version (handed to the Koppelingen catalogue by apps.py).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def read_snapshot(klanten: list[DfKlant]) -> PageSnapshot:
 
 def _event(ctx, decision: Decision, action: str, message: str | None = None) -> SyncEvent:
     return SyncEvent(run=ctx.run, direction=IMPORT,
-                     relation=decision.relation, df_id=decision.klant.id,
+                     relation=decision.relation, external_id=decision.klant.id,
                      number=decision.number, kind=decision.kind or "", action=action,
                      name=decision.klant.naam.strip()[:200],
                      message=decision.message if message is None else message,
@@ -337,18 +337,18 @@ def run_import(ctx) -> None:
         account.note(klanten, {d.klant.id for d in decisions
                                if d.klant.id in snapshot.links_by_df_id or _links_now(d)})
         processed += len(klanten)
-        ctx.progress(processed=processed)
+        ctx.progress(processed=processed, pages=account.listing.pages)
         ctx.beat()
     account.finish()
     ctx.imported_kinds = set(options.kinds)
     if account.listing.ended_by_repeat:
         ctx.note(_("DigitaleFactuur gaf na pagina %(page)d geen nieuwe klanten meer (het "
                    "account antwoordt alle klanten in één keer, of herhaalt de laatste "
-                   "pagina); de lijst is als volledig gelezen beschouwd.") % {
-            "page": account.listing.pages - 1})
+                   "pagina); de lijst is als volledig gelezen beschouwd."),
+                 page=account.listing.pages - 1)
     if not ctx.settings.push_enabled:
         unlink_vanished(ctx)
-    ctx.progress(processed=processed, final=True)
+    ctx.progress(processed=processed, pages=account.listing.pages, final=True)
 
 
 def _links_now(decision: Decision) -> bool:
@@ -363,7 +363,7 @@ def unlink_vanished(ctx) -> None:
     if not vanished:
         return
     events = [SyncEvent(run=ctx.run, direction=IMPORT, relation_id=link.relation_id,
-                        df_id=link.df_id, number=link.number, kind=link.kind,
+                        external_id=link.df_id, number=link.number, kind=link.kind,
                         action=Action.SKIPPED,
                         message=_("De klant (id %(id)s) staat niet meer in DigitaleFactuur; de "
                                   "koppeling is verwijderd. Zet Bijwerken aan om hem opnieuw "

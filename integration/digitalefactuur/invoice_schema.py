@@ -4,9 +4,10 @@ The invoice counterpart of `schema.py`, and like it without HTTP or Django model
 name the elements (`shared/digitalefactuur-api.md`, "Other resources") but not the document, so
 reading is generous: elements by local name (namespace and case ignored), in any order, with
 whitespace and CDATA, `<factuurregel>` anywhere inside a `<factuur>` (directly or wrapped in
-`<factuurregels>`), a missing XML declaration, a declared ISO-8859-1. It is also defensive:
-defusedxml refuses DTDs, entities and external references; anything unreadable raises
-`schema.SchemaError`, which the client turns into its own errors.
+`<factuurregels>`), a missing XML declaration, a declared ISO-8859-1. It is also defensive, by
+reading through `schema.parse_root` like every answer: no DTD, entity or external reference, no
+nesting past the depth bound; anything unreadable raises `schema.SchemaError`, which the client
+turns into its own errors.
 
 Values as the public sources show them in more than one form:
 
@@ -31,10 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
-from .schema import SchemaError
+from .schema import SchemaError, local_name, parse_root
 
 CENT = Decimal("0.01")
 OPEN = "openstaand"
@@ -144,37 +142,12 @@ def parse_flag(text: str) -> bool:
 # --- documents ----------------------------------------------------------------------------------
 
 
-def _local_name(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1].strip().lower()
-
-
-def _root(body: bytes):
-    data = bytes(body)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    data = data.lstrip(b" \t\r\n")
-    if not data:
-        raise SchemaError("leeg antwoord")
-    try:
-        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                 forbid_external=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise SchemaError(f"verboden XML-constructie ({type(exc).__name__})",
-                          forbidden=True) from None
-    except SafeET.ParseError as exc:
-        raise SchemaError(f"geen geldige XML ({exc})") from None
-    except (ValueError, LookupError, UnicodeError, RecursionError) as exc:
-        raise SchemaError(f"onleesbare XML ({type(exc).__name__})") from None
-
-
 def _text(element) -> str:
     return "".join(element.itertext()).strip()
 
 
 def _line(element) -> DfInvoiceLine:
-    values = {_local_name(child.tag): _text(child) for child in element}
+    values = {local_name(child.tag): _text(child) for child in element}
     return DfInvoiceLine(quantity=parse_decimal(values.get("aantal", "") or "1"),
                          description=values.get("omschrijving", ""),
                          price=parse_decimal(values.get("prijs", "")),
@@ -186,14 +159,14 @@ def invoice_from_element(element) -> DfInvoice:
     values: dict[str, str] = {}
     lines = []
     for child in element:
-        name = _local_name(child.tag)
+        name = local_name(child.tag)
         if name == "factuurregel":
             lines.append(_line(child))
         elif len(child):
             # A wrapper (`<factuurregels>`) or something we do not know: only its lines count,
             # so an `<id>` inside a line is never taken for the invoice's.
             lines.extend(_line(inner) for inner in child.iter()
-                         if inner is not child and _local_name(inner.tag) == "factuurregel")
+                         if inner is not child and local_name(inner.tag) == "factuurregel")
         elif name not in values:
             values[name] = _text(child)
     invoice_id = values.get("id", "")
@@ -213,12 +186,12 @@ def invoice_from_element(element) -> DfInvoice:
 
 def parse_facturen(body: bytes) -> InvoicePage:
     """A `<facturen>` list (or a lone `<factuur>`); invoices that cannot be read are counted."""
-    root = _root(body)
-    name = _local_name(root.tag)
+    root = parse_root(body)
+    name = local_name(root.tag)
     if name == "factuur":
         elements = [root]
     elif name == "facturen":
-        elements = [child for child in root if _local_name(child.tag) == "factuur"]
+        elements = [child for child in root if local_name(child.tag) == "factuur"]
     else:
         raise SchemaError(f"onverwacht hoofdelement <{name[:40]}>")
     page = InvoicePage()
@@ -236,7 +209,7 @@ def parse_invoice_pdf(body: bytes) -> bytes:
     data = bytes(body).lstrip(b"\xef\xbb\xbf \t\r\n")
     candidates: list[str]
     if data.startswith(b"<"):
-        root = _root(data)
+        root = parse_root(data)
         candidates = sorted((_text(element) for element in root.iter() if not len(element)),
                             key=len, reverse=True)
     else:

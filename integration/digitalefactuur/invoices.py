@@ -103,7 +103,7 @@ def read_after_run(ctx) -> None:
         _record_failure(df, str(error))
         ctx.run.count(COUNTS_KEY, NOT_UPDATED)
         ctx.note(_("De openstaande facturen zijn niet bijgewerkt (%(error)s); de relaties tonen "
-                   "de stand van de vorige lezing.") % {"error": error})
+                   "de stand van de vorige lezing."), error=str(error))
         return
     except Exception:
         logger.exception("reading the open DigitaleFactuur invoices failed unexpectedly")
@@ -115,7 +115,7 @@ def read_after_run(ctx) -> None:
                                   CHANGED: outcome.changed, PAID: outcome.paid}
     if outcome.listing.unreadable:
         ctx.note(_("%(count)d factuur/facturen konden niet worden gelezen en zijn "
-                   "overgeslagen.") % {"count": outcome.listing.unreadable})
+                   "overgeslagen."), count=outcome.listing.unreadable)
 
 
 def _record_failure(df, reason: str) -> None:

@@ -1,6 +1,6 @@
 """Answers for other parts of the product that must not know the connector's models.
 
-`is_active` is named by the Koppelingen page's registry (integration/connectors/registry.py).
+`is_active` is handed to the Koppelingen catalogue when the app registers (apps.py).
 """
 
 

@@ -85,21 +85,24 @@ class RunContext:
     #: The kinds the import phase read and compared this run (their conflicts are logged).
     imported_kinds: set = field(default_factory=set)
     #: Remarks for the run's message: what the run met that is no failure.
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
     #: Linked klanten the full read did not see: the export creates them again.
     vanished_ids: set = field(default_factory=set)
     _failed_sends: int = field(default=0, repr=False)
     _progress_written: float = field(default=float("-inf"), repr=False)
 
-    def note(self, text: str) -> None:
-        if text and text not in self.notes:
-            self.notes.append(text)
+    def note(self, text: str, **params) -> None:
+        """A remark for the run's message, kept as a code with its parameters (outcomes.py)."""
+        note = outcomes.part(text, **params)
+        if text and note not in self.notes:
+            self.notes.append(note)
 
     def count(self, direction: str, action: str) -> None:
         self.run.count(str(direction), str(action))
 
     def progress(self, *, phase: str | None = None, processed: int | None = None,
-                 total: int | None = None, final: bool = False) -> None:
+                 total: int | None = None, pages: int | None = None,
+                 final: bool = False) -> None:
         """Update the progress fields; written at a new phase, at `final`, and otherwise at most
         once per PROGRESS_INTERVAL seconds (a page can take milliseconds: a write per page
         would cost more than the page)."""
@@ -109,10 +112,12 @@ class RunContext:
             self.run.processed = processed
         if total is not None:
             self.run.total = total
+        if pages is not None or phase is not None:
+            self.run.pages = pages or 0
         now = time.monotonic()
         due = phase is not None or final or now - self._progress_written >= PROGRESS_INTERVAL
         if due:
-            self.writer.progress(self.run, ["phase", "processed", "total", "counts"])
+            self.writer.progress(self.run, ["phase", "processed", "total", "pages", "counts"])
             self._progress_written = now
         if self.on_progress is not None:
             self.on_progress(self.run)
@@ -326,7 +331,7 @@ def _phases(sync_run, df, writer, lock, relation_ids, on_progress) -> tuple[str,
         logger.exception("DigitaleFactuur sync run %s failed unexpectedly", sync_run.pk)
         return _outcome(sync_run, Status.FAILED, [outcomes.part(UNEXPECTED)],
                         type(failure).__name__)
-    notes = [outcomes.part(note) for note in ctx.notes]
+    notes = list(ctx.notes)
     if ctx.errors:
         return _outcome(sync_run, Status.WITH_ERRORS,
                         [outcomes.part(RECORDS_FAILED, count=ctx.errors), *notes])

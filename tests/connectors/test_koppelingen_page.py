@@ -1,10 +1,13 @@
 """Scenarios of the Koppelingen page: eight tiles, their state, who may see them."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
+from integration.connectors import registry
 from integration.connectors.registry import connectors
 from integration.digitalefactuur.models import DigitaleFactuurSettings
 from integration.rights.catalogue import CONNECTORS, DIGITALE_FACTUUR
@@ -72,3 +75,25 @@ def test_without_any_connector_right_the_page_explains():
 def test_anonymous_goes_to_login(client):
     response = client.get(URL)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_catalogue_learns_of_digitalefactuur_from_the_connector_itself():
+    """The host's catalogue names no plug-in: DigitaleFactuur registers from its app's ready()."""
+    # given the catalogue's own source
+    source = Path(registry.__file__).read_text(encoding="utf-8")
+
+    # then it imports nothing of the connector and names none of its functions
+    assert "digitalefactuur" not in source.lower() and "import_string" not in source
+    # and yet the connector is in it, in the manual's place, with its own functions and kinds
+    assert [c.key for c in connectors()][:3] == ["twitter", "bitly", "digitalefactuur"]
+    df = registry.connector("digitalefactuur")
+    assert callable(df.active_check) and callable(df.field_rows) and callable(df.run_actions)
+    assert df.kind_label("debtor") == "debiteur"
+    assert df.direction_label("import") == "DigitaleFactuur → PerfectView"
+    twitter = next(c for c in connectors() if c.key == "twitter")
+    assert twitter.direction_label("export") == "vanuit PerfectView"  # the log's own word
+    with translation.override("en"):
+        assert df.kind_label("creditor") == "creditor"
+    # and registering again (a second app start) keeps one tile
+    registry.register(df)
+    assert [c.key for c in connectors()].count("digitalefactuur") == 1

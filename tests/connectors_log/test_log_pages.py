@@ -180,23 +180,26 @@ def test_an_unknown_connector_or_run_is_not_found(configure, df_client):
     assert df_client.get(f"{LOG_URL}{run.pk + 1}/").status_code == 404
 
 
-def test_the_chart_marks_escape_their_titles_and_links(monkeypatch):
-    # given a translation with markup in it (the marks are written in Python, not the template)
-    monkeypatch.setattr(chart, "gettext", lambda text: "Run <b>%(id)s</b> & co" if
-                        text.startswith("Run") else text)
+def test_the_chart_is_drawn_by_the_template_with_its_marks_linked_and_titled(
+        configure, df_client):
+    # given a day of one run and a day of two, in the last 30 days
+    configure()
     now = timezone.now()
-    rows = [(7, now - timedelta(hours=2), {"import": {"bijgewerkt": 1}})]
+    alone = SyncRunFactory(started_at=now - timedelta(days=5),
+                           counts={"export": {"bijgewerkt": 4, "fout": 1}})
+    for hours in (1, 2):
+        SyncRunFactory(started_at=now.replace(hour=12) - timedelta(days=10, hours=hours),
+                       counts={"import": {"aangemaakt": 1}})
 
-    # when
-    built = chart.build(rows, now=now, run_url=lambda pk: f"/logboek/{pk}/?a=1&amp;b=2")
+    # when the log is read
+    page = df_client.get(LOG_URL).content.decode()
 
-    # then the title is text, and the link is the one given
-    assert "<title>Run &lt;b&gt;7&lt;/b&gt; &amp; co, " in built.marks_svg
-    assert '<a href="/logboek/7/?a=1&amp;b=2"><g class="chart-mark">' in built.marks_svg
-
-
-def test_a_run_link_is_reversed_once_for_every_run():
-    link = chart.run_link("connectors:run", "digitalefactuur")
-
-    assert link(42) == "/admin/koppelingen/digitalefactuur/logboek/42/"
-    assert link(987654321) == "/admin/koppelingen/digitalefactuur/logboek/987654321/"
+    # then each day is one mark, the single run's linked to it, each titled with its counts
+    figure = page[page.index('<figure class="run-chart"'):]
+    svg = figure[:figure.index("</svg>")]
+    assert svg.count('class="chart-mark"') == 2
+    assert svg.count("<a href=") == 1 and f'<a href="{run_url(alone)}">' in svg
+    assert f"<title>Run {alone.pk}, " in svg and "4 gewijzigd, 1 fouten</title>" in svg
+    assert "<title>2 runs, " in svg and "2 gewijzigd, 0 fouten</title>" in svg
+    # and the numbers are written for SVG: a point, never the locale's comma
+    assert re.search(r'class="chart-hit" x="\d+\.\d\d"', svg)

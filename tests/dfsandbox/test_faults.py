@@ -1,5 +1,6 @@
 """Fault injection: each kind, the one-shot queue, the rate limit and reproducibility."""
 
+import threading
 import time
 
 import pytest
@@ -130,6 +131,79 @@ def test_after_waiting_retry_after_the_request_is_accepted(sandbox, api, http):
 
     # then
     assert outcome(retried) == "ok"
+
+
+def test_many_threads_together_get_no_more_than_the_budget_per_second(sandbox, api):
+    """One token bucket for the whole server: eight connections hammering at once share it."""
+    # given a budget of 20 requests a second (one second's worth may go at once)
+    rate = 20
+    sandbox.set_faults(rate_limit=rate)
+    accepted, refused, retry_afters = [], [], set()
+    lock = threading.Lock()
+    deadline = time.monotonic() + 2.0
+
+    def hammer():
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                response = session.get(f"{api}/klanten&page=1", timeout=10)
+                with lock:
+                    if outcome(response) == "ok":
+                        accepted.append(time.monotonic())
+                    else:
+                        refused.append(response.text[:3])
+                        retry_afters.add(response.headers.get("Retry-After"))
+
+    # when eight threads send as fast as they can for two seconds
+    started = time.monotonic()
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = max(accepted) - started
+
+    # then together they got the burst and the budget per second, no more
+    assert len(accepted) <= rate + rate * elapsed + 1, (len(accepted), elapsed)
+    assert len(accepted) >= rate
+    # and the rest were refused with a 429 that says when to come back
+    assert refused and set(refused) == {"429"}
+    assert retry_afters == {"1"}
+
+
+def test_a_429_says_when_a_request_is_accepted_again_with_latency_on_every_answer(sandbox,
+                                                                               api, http):
+    """Retry-After tells the truth under the latency knob too; a refusal costs a round trip."""
+    # given 2 requests a second, no burst, 50 ms on every answer
+    sandbox.set_faults(rate_limit=2, rate_limit_burst=1, latency_ms=50)
+    assert outcome(http.get(f"{api}/klanten&page=1")) == "ok"
+
+    # when the next request comes at once
+    started = time.monotonic()
+    limited = http.get(f"{api}/klanten&page=1")
+    took = time.monotonic() - started
+
+    # then it is refused after the latency, with a whole number of seconds to wait
+    assert limited.text.startswith("429 ") and took >= 0.05
+    wait = int(limited.headers["Retry-After"])
+    assert wait == 1
+    # and after waiting that long a request is accepted
+    time.sleep(wait)
+    assert outcome(http.get(f"{api}/klanten&page=1")) == "ok"
+
+
+def test_the_budget_is_the_whole_servers_not_one_accounts(sandbox, api, http):
+    """Another account's requests draw from the same bucket."""
+    # given a second account and a budget of 3 at once
+    sandbox.add_account("20002", "ander-toegangscode-0002")
+    other = api.replace(f"/{sandbox.account_id}/{sandbox.access_code}",
+                        "/20002/ander-toegangscode-0002")
+    sandbox.set_faults(rate_limit=3)
+
+    # when both accounts ask three times
+    answers = [outcome(http.get(f"{root}/klanten&page=1")) for root in (api, other) * 3]
+
+    # then three are answered and three refused, whichever account asked
+    assert answers.count("ok") == 3 and answers.count("429") == 3
 
 
 def test_fail_next_hits_exactly_count_requests_of_that_action(sandbox, api, http):

@@ -90,3 +90,30 @@ def test_the_pdf_comes_bare_or_wrapped():
     assert parse_invoice_pdf(b"<a><id>7</id><pdf>\n" + encoded + b"\n</pdf></a>") == pdf
     with pytest.raises(SchemaError):
         parse_invoice_pdf(base64.b64encode(b"<html>not a pdf</html>"))
+
+
+def test_a_large_facturen_list_is_read_whole_through_the_guarded_reader():
+    """Above 1 MB the list is read a chunk at a time with the same guard; nothing is lost."""
+    # given 8,000 invoices of one line each, some 1.3 MB
+    invoice = ("<factuur><id>{n}</id><klant_id>7</klant_id><betaalstatus>openstaand</betaalstatus>"
+               "<factuurregel><aantal>1</aantal><prijs>10</prijs><btw>21</btw></factuurregel>"
+               "</factuur>")
+    body = ("<facturen>" + "".join(invoice.format(n=n) for n in range(1, 8_001))
+            + "</facturen>").encode()
+    assert len(body) > 1024 * 1024
+
+    # when it is read
+    page = parse_facturen(body)
+
+    # then every invoice is there, with its computed amount
+    assert len(page.invoices) == 8_000 and page.unreadable == 0
+    assert page.invoices[-1].id == "8000" and page.invoices[-1].amount == Decimal("12.10")
+
+
+@pytest.mark.parametrize("padding", [b"", b"<!--" + b" " * (1024 * 1024) + b"-->"],
+                         ids=["small", "large"])
+def test_facturen_nested_past_the_depth_bound_are_refused(padding):
+    """invoice_schema reads through schema.parse_root, and so has its depth bound too."""
+    body = b"<facturen>" + padding + b"<a>" * 40 + b"</a>" * 40 + b"</facturen>"
+    with pytest.raises(SchemaError, match="te diep"):
+        parse_facturen(body)

@@ -115,6 +115,41 @@ def test_dtds_and_entities_are_refused(body):
     assert caught.value.forbidden
 
 
+_PADDING = b"<!--" + b" " * (1024 * 1024) + b"-->"
+
+
+@pytest.mark.parametrize("body", [
+    '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE k [<!ENTITY x "y">]><klanten>&x;'
+    "</klanten>".encode("utf-16"),
+    b'\xef\xbb\xbf <!-- eerst een opmerking --><?pi x?><!DOCTYPE klanten SYSTEM "x.dtd"><klanten/>',
+    b'<!DOCTYPE klanten [<!ENTITY x "boom">]>' + _PADDING + b"<klanten>&x;</klanten>",
+], ids=["utf-16", "after-bom-comment-and-pi", "large-answer"])
+def test_a_doctype_is_refused_wherever_the_prolog_hides_it(body):
+    """The DOCTYPE is found in any encoding, behind whatever the prolog may hold, and in an
+    answer large enough to be read a chunk at a time."""
+    # when the document is read
+    with pytest.raises(SchemaError) as caught:
+        parse_klanten(body)
+    # then it is refused as forbidden
+    assert caught.value.forbidden
+
+
+def test_a_large_lone_klant_is_bounded_in_its_elements_too():
+    """Above 1 MB a lone <klant> is read a chunk at a time; its elements stay bounded."""
+    # given one klant of 3,000 elements, padded past the size that is read whole
+    body = (b"<klant><id>1</id>" + b"<extra>x</extra>" * 3_000 + _PADDING + b"</klant>")
+    # when it is read / then it is refused, not held
+    with pytest.raises(SchemaError, match="te veel elementen"):
+        parse_klanten(body)
+
+
+def test_an_undeclared_entity_is_a_plain_syntax_error():
+    """Without a DOCTYPE an entity cannot be declared: `&x;` is bad XML, not a forbidden one."""
+    with pytest.raises(SchemaError) as caught:
+        parse_klanten(b"<klanten><klant><naam>&x;</naam></klant></klanten>")
+    assert not caught.value.forbidden
+
+
 @pytest.mark.parametrize("body", [
     b"", b"   ", b"<klanten>", b"<klanten><klant></klanten>", b"niet eens xml",
     b"<klanten><klant><naam>\xff\xfe</naam></klant></klanten>",

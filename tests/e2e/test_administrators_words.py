@@ -11,11 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from integration.connectors.models import SyncRun
 from integration.digitalefactuur import sync
+from integration.rights.changes import set_right
+from integration.rights.models import Right
 from tests.e2e.test_run_and_log import configure, grant_digitale_factuur
 from tests.factories import OrganisationFactory
 from tests.sandbox_fixture import sandbox, sandbox_server  # noqa: F401
@@ -24,6 +27,8 @@ from tests.test_translations import PO_FILE, parse_po
 SETTINGS_PATH = "/admin/koppelingen/digitalefactuur/"
 LOG_PATH = "/admin/koppelingen/digitalefactuur/logboek/"
 FIELDS_PATH = "/admin/koppelingen/digitalefactuur/gekoppelde-velden/"
+RIGHTS_PATH = "/admin/rechten/"
+USERS_PATH = "/admin/auth/user/"
 
 #: What the log said before: the engine's names for the fields, and internals of a failure.
 CODE_NAMES = ["organisation_name", "invoice_street", "postal_country", "coc_number",
@@ -200,7 +205,7 @@ VISIBLE_TEXTS = """() => {
 
 
 @pytest.mark.slow
-def test_the_english_pages_of_the_connector_hold_no_dutch_string_of_ours(
+def test_the_english_pages_of_the_connector_and_rechten_hold_no_dutch_string_of_ours(
         browser: Browser, live_server, sandbox, settings, demo, closed_port_url):  # noqa: F811
     # given the connector tested, a successful run with every field, a failed one, a preview
     settings.DIGITALEFACTUUR_BASE_URL = sandbox.base_url
@@ -214,8 +219,15 @@ def test_the_english_pages_of_the_connector_hold_no_dutch_string_of_ours(
     bad = sync.run(df.pk, SyncRun.Trigger.CLI)
     exact, inside = dutch_of_ours()
     page = log_in(browser, live_server, settings, "en-GB")
+    # and on Rechten a right switched on by the administrator (its audit trail has a line)
+    administrator = User.objects.get(username=settings.DEMO_USERNAME)
+    set_right(Group.objects.get(name="Administrators"),
+              Right.objects.exclude(section="").first(), True, administrator)
     pages = ["/admin/koppelingen/", SETTINGS_PATH, f"{SETTINGS_PATH}api-gegevens/", FIELDS_PATH,
-             LOG_PATH, f"{LOG_PATH}{good.pk}/", f"{LOG_PATH}{bad.pk}/"]
+             LOG_PATH, f"{LOG_PATH}{good.pk}/", f"{LOG_PATH}{bad.pk}/",
+             # Rechten and Gebruikers: the pages the manual's step A starts from
+             RIGHTS_PATH, USERS_PATH, f"{USERS_PATH}add/",
+             f"{USERS_PATH}{administrator.pk}/change/"]
 
     dutch = []
     for path in pages:
@@ -230,3 +242,6 @@ def test_the_english_pages_of_the_connector_hold_no_dutch_string_of_ours(
     # and the relation types of the settings screen read in English
     page.goto(f"{live_server.url}{SETTINGS_PATH}")
     assert "Customer" in page.locator("#id_debtor_relation_type").inner_text()
+    # and the Rechten page's audit trail names the right switched on in English
+    page.goto(f"{live_server.url}{RIGHTS_PATH}")
+    expect(page.locator("#rights-audit")).to_contain_text("Appointments › view")

@@ -1,5 +1,7 @@
 """Fixtures of the proofs: sizes and fault rates from the environment, the connector configured
-against a sandbox, and helpers that read both sides for "none lost, none twice".
+against a sandbox, and helpers that read both sides for "none lost, none twice"; for the proofs
+that need a server the sandbox cannot be (hostile, looping, redirecting, echoing), one scripted
+HTTP server (`scripted_server`), and `peak_rss` for the memory bounds.
 
 Sizes: `SOAK=1` (`make soak`) chooses the long sizes, otherwise the short ones run in `make test`.
 Fault rates and the canary are environment variables, so the same proofs can be tried with other
@@ -11,10 +13,15 @@ values from a fresh clone:
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import secrets
+import threading
 from collections import Counter
+from collections.abc import Callable
 
+import psutil
 import pytest
 from django.utils import timezone
 
@@ -123,3 +130,91 @@ def duplicates(numbers: Counter) -> dict:
 def importable(numbers: Counter) -> set:
     """What the import takes from the sandbox: debtors and creditors, not the odd ones."""
     return {key for key in numbers if key[0] in ("debiteur", "crediteur")}
+
+
+# --- a scripted server and the memory probe --------------------------------------------------
+
+
+class ScriptedServer:
+    """A real HTTP server on a free loopback port: every GET is answered by `respond(handler)`
+    (an `http.server.BaseHTTPRequestHandler`; `send` writes a plain answer). Counts requests; a
+    client that hangs up mid-answer is no error of the server's."""
+
+    def __init__(self, respond: Callable):
+        self.respond = respond
+        self.requests = 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                owner.requests += 1
+                with contextlib.suppress(OSError):
+                    owner.respond(self)
+
+            def log_message(self, format, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def send(handler, body: bytes, status: int = 200) -> None:
+    """A plain answer with its Content-Length."""
+    handler.send_response(status)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@pytest.fixture
+def scripted_server():
+    """scripted_server(respond) -> a started `ScriptedServer`; all are stopped after the test."""
+    servers: list[ScriptedServer] = []
+
+    def _start(respond: Callable) -> ScriptedServer:
+        servers.append(ScriptedServer(respond))
+        return servers[-1]
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+class PeakRss:
+    """The largest resident set size of this process seen while the block runs."""
+
+    def __init__(self):
+        self.process = psutil.Process()
+        self.baseline = self.peak = self.process.memory_info().rss
+        self._done = threading.Event()
+
+    def _sample(self):
+        while not self._done.wait(0.005):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.baseline
+
+
+@pytest.fixture
+def peak_rss():
+    """`with peak_rss() as memory: ...` then `memory.growth` is the peak RSS growth in bytes."""
+    return PeakRss

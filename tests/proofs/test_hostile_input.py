@@ -9,8 +9,6 @@ test_client_hostile.py; here the same answers go through a whole sync run.
 from __future__ import annotations
 
 import contextlib
-import http.server
-import threading
 import time
 import tracemalloc
 
@@ -26,6 +24,7 @@ from integration.digitalefactuur import sync
 from integration.digitalefactuur.links import DfLink
 from integration.digitalefactuur.schema import SchemaError, parse_klant, parse_klanten
 from tests.factories import RoleFactory, UserFactory
+from tests.proofs.conftest import send
 
 GOOD_PAGE = (b"<klanten><klant><id>1</id><relatienummer>1001</relatienummer>"
              b"<type>debiteur</type><naam>Eerste &amp; Co</naam></klant></klanten>")
@@ -46,55 +45,29 @@ HOSTILE = {
 }
 
 
-class HostileServer:
-    """Answers page 1 with a good page (so a half write would show), page 2 with `body`."""
-
-    def __init__(self):
-        self.body: bytes | object = b""
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = GOOD_PAGE if "page=1" in self.path else owner.body
-                if body is ENDLESS:
-                    self.send_response(200)
-                    self.end_headers()
-                    try:
-                        for _ in range(600):
-                            self.wfile.write(b"<")
-                            self.wfile.flush()
-                            time.sleep(0.1)
-                    except OSError:
-                        return
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    self.wfile.write(body)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def hostile(connector, settings):
-    server = HostileServer()
+def hostile(connector, settings, scripted_server):
+    """A DigitaleFactuur answering page 1 with a good page (so a half write would show) and
+    page 2 with `server.body`, set by the test; with the connector set up against it."""
+    def respond(handler):
+        body = GOOD_PAGE if "page=1" in handler.path else server.body
+        if body is not ENDLESS:
+            send(handler, body)
+            return
+        handler.send_response(200)
+        handler.end_headers()
+        for _ in range(600):
+            handler.wfile.write(b"<")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    server = scripted_server(respond)
+    server.body = b""
     df = connector(push=False)
     settings.DIGITALEFACTUUR_BASE_URL = server.base_url
     settings.DIGITALEFACTUUR_READ_TIMEOUT = 1.0
     settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 1
-    yield server, df
-    server.stop()
+    return server, df
 
 
 #: The client's total deadline (connect + 2 x read) plus room for the run's own work.

@@ -10,12 +10,8 @@ Found by an independent probe (issue 15): requests reads the whole body of a 3xx
 
 from __future__ import annotations
 
-import contextlib
-import http.server
-import threading
 from urllib.parse import quote
 
-import psutil
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -33,89 +29,35 @@ FLOOD_MEGABYTES = 200
 BLOCK = b"x" * (1024 * 1024)
 
 
-class RedirectingServer:
-    """Answers every request with a 302 to `location`, followed by `flood` MB of body (no
-    Content-Length: read to the end, it only stops when the client hangs up)."""
-
-    def __init__(self, location: str, flood: int = FLOOD_MEGABYTES):
-        self.requests = 0
-        self.sent_megabytes = 0
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests += 1
-                self.send_response(302)
-                self.send_header("Location", location.replace("{path}", self.path))
-                self.send_header("Connection", "close")
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    for _ in range(flood):
-                        self.wfile.write(BLOCK)
-                        owner.sent_megabytes += 1
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class PeakRss:
-    """The largest resident set size of this process seen while the block runs."""
-
-    def __init__(self):
-        self.process = psutil.Process()
-        self.baseline = self.peak = self.process.memory_info().rss
-        self._done = threading.Event()
-
-    def _sample(self):
-        while not self._done.wait(0.005):
-            self.peak = max(self.peak, self.process.memory_info().rss)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._done.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.process.memory_info().rss)
-
-    @property
-    def growth(self) -> int:
-        return self.peak - self.baseline
-
-
 def assert_no_code(where: str, text: str) -> None:
     assert not any(form in text for form in CODE_FORMS), f"the access code is in {where}"
 
 
 @pytest.fixture
-def redirecting(settings):
-    """redirecting(location) -> a server that answers every request with a 302 to `location`
-    ({path} is the request's path, code included), DIGITALEFACTUUR_BASE_URL pointing at it."""
-    servers = []
+def redirecting(settings, scripted_server):
+    """redirecting(location, flood) -> a server that answers every request with a 302 to
+    `location` ({path} is the request's path, code included), followed by `flood` MB of body
+    (no Content-Length: read to the end, it only stops when the client hangs up; counted in
+    `sent_megabytes`), DIGITALEFACTUUR_BASE_URL pointing at it."""
 
-    def _start(location: str, flood: int = FLOOD_MEGABYTES) -> RedirectingServer:
-        server = RedirectingServer(location, flood)
-        servers.append(server)
+    def _start(location: str, flood: int = FLOOD_MEGABYTES):
+        def respond(handler):
+            handler.send_response(302)
+            handler.send_header("Location", location.replace("{path}", handler.path))
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            for _ in range(flood):
+                handler.wfile.write(BLOCK)
+                server.sent_megabytes += 1
+
+        server = scripted_server(respond)
+        server.sent_megabytes = 0
         settings.DIGITALEFACTUUR_BASE_URL = server.base_url
         settings.DIGITALEFACTUUR_READ_TIMEOUT = 2.0
         settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 2
         return server
 
-    yield _start
-    for server in servers:
-        server.stop()
+    return _start
 
 
 @pytest.fixture
@@ -141,12 +83,12 @@ def administrator(db, settings) -> Client:
 
 @pytest.mark.django_db
 def test_a_redirect_with_an_endless_body_is_refused_without_reading_the_body(
-        redirected_connector):
+        redirected_connector, peak_rss):
     # given a server answering 302 followed by hundreds of megabytes
     df = redirected_connector("http://127.0.0.1:9/elders{path}")
 
     # when a run asks it for the klanten
-    with PeakRss() as memory:
+    with peak_rss() as memory:
         run = sync.run(df.pk, "cli")
 
     # then the run stopped on the redirect, says the address may be wrong, and read no body
@@ -189,13 +131,13 @@ def test_a_malformed_location_ends_the_run_with_its_message_and_no_500(redirecte
 @pytest.mark.parametrize("location", ["http://[::1/api{path}", "http://127.0.0.1:9{path}"])
 def test_koppeling_testen_against_a_redirect_explains_and_never_answers_500(redirecting,
                                                                             administrator,
-                                                                            location):
+                                                                            location, peak_rss):
     # given the settings screen, DEBUG on, DigitaleFactuur's address answering 302
     redirecting(location, flood=50)
     form = {"action": "test", "active": "on", "account_id": "10001", "access_code": ACCESS_CODE}
 
     # when the administrator presses "Koppeling testen"
-    with PeakRss() as memory:
+    with peak_rss() as memory:
         answer = administrator.post(reverse("digitalefactuur:settings"), form, follow=True)
 
     # then the screen answers with the failed test, and shows no code

@@ -10,10 +10,7 @@ limit that would hold a lot of memory (deep nesting, millions of elements, one h
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import re
-import threading
 
 import pytest
 from django.db import connection
@@ -24,8 +21,7 @@ from integration.crm.models import Relation
 from integration.digitalefactuur import sync
 from integration.digitalefactuur.client import SLICE_SIZE
 from integration.digitalefactuur.links import DfLink
-from tests.proofs.conftest import SOAK
-from tests.proofs.test_hostile_redirects import PeakRss
+from tests.proofs.conftest import SOAK, send
 
 pytestmark = pytest.mark.django_db
 
@@ -39,45 +35,19 @@ def page(*klanten: bytes) -> bytes:
     return b"<klanten>" + b"".join(klanten) + b"</klanten>"
 
 
-class PagedServer:
-    """Answers `klanten&page=N` with `pages(N)`; counts the requests."""
-
-    def __init__(self):
-        self.pages = lambda number: page()
-        self.requests = 0
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.requests += 1
-                found = re.search(r"page=(\d+)", self.path)
-                body = owner.pages(int(found.group(1)) if found else 1)
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    self.wfile.write(body)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def scripted(settings):
-    server = PagedServer()
+def scripted(settings, scripted_server):
+    """A DigitaleFactuur answering `klanten&page=N` with `scripted.pages(N)` (set by the test),
+    counting the requests in `scripted.requests`."""
+    def respond(handler):
+        found = re.search(r"page=(\d+)", handler.path)
+        send(handler, server.pages(int(found.group(1)) if found else 1))
+
+    server = scripted_server(respond)
+    server.pages = lambda number: page()
     settings.DIGITALEFACTUUR_BASE_URL = server.base_url
     settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 1
-    yield server
-    server.close()
+    return server
 
 
 @pytest.fixture
@@ -204,12 +174,12 @@ MB = 1024 * 1024
     ("empty elements", b"<klanten>" + b"<x/>" * 4_500_000 + b"</klanten>"),
 ])
 def test_a_hostile_answer_inside_the_size_limit_stays_in_bounded_memory(
-        name, body, scripted, importing_connector):
+        name, body, scripted, importing_connector, peak_rss):
     # given a service whose first page is that answer
     scripted.pages = lambda n: body if n == 1 else page()
 
     # when
-    with PeakRss() as memory:
+    with peak_rss() as memory:
         run = sync.run(importing_connector.pk, "cli")
 
     # then: the run ends (refused, or a list of nothing), well under 300 MB
@@ -218,15 +188,15 @@ def test_a_hostile_answer_inside_the_size_limit_stays_in_bounded_memory(
     assert not Relation.objects.exists()
 
 
-def test_one_page_of_many_klanten_is_imported_in_bounded_memory(scripted,
-                                                               importing_connector):
+def test_one_page_of_many_klanten_is_imported_in_bounded_memory(scripted, importing_connector,
+                                                               peak_rss):
     # given one page of 6,000 klanten (SOAK: 60,000, the probe's 5.6 MB page)
     count = 60_000 if SOAK else 6_000
     everything = page(*(klant(str(n), f"1{n:05d}", f"K{n}") for n in range(1, count + 1)))
     scripted.pages = lambda n: everything
 
     # when
-    with PeakRss() as memory:
+    with peak_rss() as memory:
         run = sync.run(importing_connector.pk, "cli")
 
     # then: every klant imported, in slices, under 300 MB

@@ -8,15 +8,12 @@ JSON-escaped, in another letter case or as latin-1 mojibake, it was stored verba
 
 from __future__ import annotations
 
-import contextlib
 import html
-import http.server
 import json
 import logging
 import os
 import subprocess
 import sys
-import threading
 from urllib.parse import quote, quote_plus, unquote
 
 import pytest
@@ -26,6 +23,7 @@ from integration.digitalefactuur import sync
 from integration.digitalefactuur.client import DigitaleFactuurClient
 from integration.digitalefactuur.errors import AuthenticationFailed
 from integration.digitalefactuur.redaction import redact_url, scrub
+from tests.proofs.conftest import send
 
 ACCESS_CODE = "Echo+Code/=x é'&<ÿ"
 
@@ -45,47 +43,20 @@ ECHOES = {
 }
 
 
-class EchoingServer:
-    """Refuses every request with an API error whose text echoes the code from the path."""
-
-    def __init__(self, echo):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                # /api/<account>/<code>/<action>: the code as the client sent it, unquoted
-                received = unquote(self.path.split("/")[3])
-                body = f"401 Onbekende toegangscode '{echo(received)}' voor dit account"
-                data = body.encode("utf-8")
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    self.wfile.write(data)
-
-            def log_message(self, format, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def echoing():
-    servers = []
+def echoing(scripted_server):
+    """echoing(echo) -> a server refusing every request with an API error whose text echoes
+    the code from the path (/api/<account>/<code>/<action>, unquoted) as `echo` writes it."""
 
-    def _start(echo) -> EchoingServer:
-        servers.append(EchoingServer(echo))
-        return servers[-1]
+    def _start(echo):
+        def respond(handler):
+            received = unquote(handler.path.split("/")[3])
+            body = f"401 Onbekende toegangscode '{echo(received)}' voor dit account"
+            send(handler, body.encode("utf-8"))
 
-    yield _start
-    for server in servers:
-        server.stop()
+        return scripted_server(respond)
+
+    return _start
 
 
 def assert_no_echo(where: str, text: str, echoed: str) -> None:

@@ -43,7 +43,7 @@ def test_an_organisation_goes_out_with_only_its_invoice_address(configure, df_sa
     assert (klant["kvk_nummer"], klant["btw_nummer"]) == ("12345678", "NL123456789B01")
     assert run.counts == {"export": {"aangemaakt": 1}}
     [event] = SyncEvent.objects.filter(run=run)
-    assert event.direction == "export" and event.df_id == str(klant["id"])
+    assert event.direction == "export" and event.external_id == str(klant["id"])
     assert event.diff["naam"] == ["", "Smederij Het Aambeeld"]
 
 

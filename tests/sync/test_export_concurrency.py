@@ -79,7 +79,8 @@ def outcome(run, sandbox):
     order requests arrive (links and events name their klant by relatienummer instead)."""
     klanten = sandbox.klanten()
     number_of = {str(k["id"]): k["relatienummer"] for k in klanten}
-    events = [(e.number, e.kind, e.action, e.message, e.diff, number_of.get(e.df_id, e.df_id))
+    events = [(e.number, e.kind, e.action, e.message, e.diff,
+               number_of.get(e.external_id, e.external_id))
               for e in SyncEvent.objects.filter(run=run).order_by("pk")]
     links = sorted((link.number, link.kind, number_of[link.df_id], link.sent_fingerprint,
                     link.received_fingerprint)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from integration.crm.models import RelationType
 from integration.digitalefactuur import crypto
 from integration.digitalefactuur.connection import run_connection_test
+from integration.digitalefactuur.fields import DIRECTIONS
 from integration.digitalefactuur.forms import KoppelingForm
 from integration.digitalefactuur.models import (
     INTERVAL_CHOICES,
@@ -345,8 +346,9 @@ def _print_preview(command: Command, preview) -> None:
         command.say(_("Er zou niets veranderen."))
     for event in preview.events:
         name = event.relation.display_name if event.relation is not None else ""
-        command.say(f"[{event.get_direction_display()}] {event.get_action_display()}: "
-                    f"{event.number or event.df_id} {name}".rstrip())
+        command.say(f"[{DIRECTIONS.get(event.direction, event.direction)}] "
+                    f"{event.get_action_display()}: "
+                    f"{event.number or event.external_id} {name}".rstrip())
         for field, (old, new) in event.diff.items():
             command.say(f"    {field}: {old!r} -> {new!r}")
         if event.message:
@@ -356,7 +358,7 @@ def _print_preview(command: Command, preview) -> None:
 def _print_summary(command: Command, run) -> None:
     from integration.connectors.models import SyncEvent, SyncRun
 
-    directions = dict(SyncEvent.Direction.choices)
+    directions = DIRECTIONS
     actions = dict(SyncEvent.Action.choices)
     for direction, per_action in run.counts.items():
         counted = ", ".join(f"{actions.get(action, action)} {n}"
