@@ -9,9 +9,11 @@ What it guarantees to the sync engine:
 - Every failure is a `DigitaleFactuurError` whose `action` says retry, halt or skip
   (see `errors.py`). Reads and updates are retried here already (tenacity, `_retrying`), with
   exponential backoff and full jitter, bounded by `max_attempts` and by `retry_budget` seconds;
-  a Retry-After is honoured but never slept past the budget. The errors are classified from the
-  answer, body included (DigitaleFactuur often reports them in an HTTP 200), before tenacity
-  decides on them.
+  a Retry-After is honoured but never slept past the budget, and a 429 with a Retry-After is
+  not counted as an attempt (the budget bounds it: under a rate limit a record waits, it does
+  not fail).
+  The errors are classified from the answer, body included (DigitaleFactuur often reports them
+  in an HTTP 200), before tenacity decides on them.
 - A `gate` (optional, shared by clients sending at once: `concurrency.RateGate`) is a policy the
   client consults: it is asked to admit every attempt of a call (within what is left of the
   call's retry budget) and told of every answer (a 429 closes it for everyone).
@@ -85,6 +87,8 @@ logger = logging.getLogger(__name__)
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
+#: 429s with a Retry-After one call waits for besides its attempts (the budget bounds them too).
+MAX_REFUSALS = 20
 #: Exponential backoff with full jitter: a random wait below 0.5 s, 1 s, 2 s, ... at most 30 s.
 _BACKOFF = wait_random_exponential(multiplier=0.5, max=30.0)
 #: What a request that may be repeated is sent again for: nothing happened, or repeating is
@@ -427,14 +431,23 @@ class DigitaleFactuurClient:
         failure is raised: the run decides). The gate, if any, admits every attempt.
         """
         started = self._clock()
+        refused = 0
 
         def left() -> float:
             return self.retry_budget - (self._clock() - started)
 
         def stop(state: RetryCallState) -> bool:
-            retry_after = getattr(state.outcome.exception(), "retry_after", None)
+            nonlocal refused
+            failure = state.outcome.exception()
+            retry_after = getattr(failure, "retry_after", None)
+            # A 429 that says when to come back is no failed attempt (nothing happened): the
+            # budget bounds how often it is waited for (and MAX_REFUSALS, against a server
+            # that asks for no wait at all).
+            if (isinstance(failure, RateLimited) and retry_after is not None
+                    and refused < MAX_REFUSALS):
+                refused += 1
             remaining = left()
-            return (state.attempt_number >= self.max_attempts or remaining <= 0
+            return (state.attempt_number - refused >= self.max_attempts or remaining <= 0
                     or (retry_after is not None and retry_after > remaining))
 
         def wait(state: RetryCallState) -> float:

@@ -1,9 +1,15 @@
-"""Bounded concurrency for the export: a few worker threads, each with a client of its own.
+"""Adaptive concurrency for the export: a few worker threads, each with a client of its own,
+and a limit on how many of them send at once that the answers move.
 
 At an internet round trip per request, the export's wall time is the network's; sending a few
-requests at once takes most of it off. `DIGITALEFACTUUR_EXPORT_CONCURRENCY` (1..8) says how many;
-1, the default, keeps the export sequential until a higher value is proven safe against
-DigitaleFactuur's rate limit (README, "Settings"). What this module promises the exporter:
+requests at once takes most of it off. How many DigitaleFactuur accepts is not published (we
+assume a 429 with Retry-After), so the number is learnt while the run goes (`AdaptiveLimit`):
+one request at a time to begin with, one more after a run of answers without a 429, up to the
+cap `DIGITALEFACTUUR_CONCURRENCY` (1..8, default 8; 1 keeps the export strictly sequential, on
+the run's own client); half as many after a 429, and one again after a timeout (a service that
+does not answer in time is not helped by more requests). After every 429 the run it takes to
+grow again doubles, so a run that met the limit stays just below it instead of knocking on it.
+What this module promises the exporter:
 
 - Workers only speak HTTP. Reading and writing the database stays in the run's own thread:
   Django's connections are per thread, and one thread writing keeps the order of events, the
@@ -16,13 +22,16 @@ DigitaleFactuur's rate limit (README, "Settings"). What this module promises the
   consults), instead of each retrying on its own
   while the others keep knocking. A hold longer than what is left of a call's retry budget fails
   that call as the 429 itself would have, without sending what the server asked us not to send.
-  Each client's attempts, budget and deadline still hold as they are.
+  Each client's attempts, budget and deadline still hold as they are. A 429 is never a failed
+  record: the client waits and sends it again.
+- Writes start in the chunk's order: the run's thread hands a write to a worker only when the
+  limit has room, so a smaller limit holds back what is not sent yet, never what is under way.
 
 `Senders.send_chunk(writes, stop)` is the one way a chunk's writes go out: each write is a
 (function, arguments...) called as function(client, *arguments), and the answers come back in
-the writes' order (`ThreadPoolExecutor.map` keeps it; without workers a plain loop on the run's
-own client). A write is not sent once `stop` has said so of an earlier answer (a halt,
-DigitaleFactuur down): its answer is `stopped`.
+the writes' order (without workers a plain loop on the run's own client). A write is not sent
+once `stop` has said so of an earlier answer (a halt, DigitaleFactuur down): its answer is
+`stopped`.
 """
 
 from __future__ import annotations
@@ -32,26 +41,94 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .client import DigitaleFactuurClient
-from .errors import DigitaleFactuurError, RateLimited
+from .errors import DigitaleFactuurError, RateLimited, Timeout
 
 logger = logging.getLogger(__name__)
 
 #: How long a 429 without a Retry-After holds the export.
 DEFAULT_HOLD_SECONDS = 1.0
+#: Answers without a 429 in a row before one more request may be in flight (doubled after
+#: every 429, up to MAX_PATIENCE times).
+GROW_AFTER = 8
+MAX_PATIENCE = 32
+
+
+class AdaptiveLimit:
+    """How many requests may be in flight at once, learnt from the answers (additive increase,
+    multiplicative decrease): 1 to begin with; one more after a run of answers without a 429,
+    up to `cap`; half as many after a 429; 1 after a timeout. The run it takes to grow is
+    GROW_AFTER answers, twice as long after each 429.
+
+    `acquire` (the run's thread, before handing a request out) waits until fewer than the
+    limit are in flight; `release` (the worker, when its request is done) makes room;
+    `answered` (every attempt of every client, through the gate) moves the limit.
+    """
+
+    def __init__(self, cap: int):
+        self.cap = max(1, cap)
+        self.limit = 1
+        #: The largest limit reached, and how often it grew and shrank (for the log).
+        self.peak = 1
+        self.grown = self.shrunk = 0
+        self._in_flight = 0
+        self._streak = 0
+        self._patience = 1
+        self._changed = threading.Condition()
+
+    def acquire(self) -> None:
+        with self._changed:
+            while self._in_flight >= self.limit:
+                self._changed.wait()
+            self._in_flight += 1
+
+    def release(self) -> None:
+        with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def answered(self, failure: DigitaleFactuurError | None) -> None:
+        with self._changed:
+            before = self.limit
+            if isinstance(failure, RateLimited):
+                self.limit = max(1, self.limit // 2)
+                self._patience = min(MAX_PATIENCE, self._patience * 2)
+                self._streak = 0
+            elif isinstance(failure, Timeout):
+                self.limit, self._streak = 1, 0
+            elif failure is None:
+                self._streak += 1
+                if self._streak >= GROW_AFTER * self._patience and self.limit < self.cap:
+                    self.limit, self._streak = self.limit + 1, 0
+            if self.limit == before:
+                return
+            if self.limit > before:
+                self.grown += 1
+                self.peak = max(self.peak, self.limit)
+            else:
+                self.shrunk += 1
+            self._changed.notify_all()
+        cause = type(failure).__name__ if failure else "success"
+        logger.info("digitalefactuur requests in flight at once: %d (was %d, after %s)",
+                    self.limit, before, cause, extra={
+                        "df_concurrency": self.limit, "df_concurrency_was": before,
+                        "df_concurrency_after": cause})
 
 
 class RateGate:
-    """The moment the whole export may send again, moved later by every 429 any worker gets."""
+    """The moment the whole export may send again, moved later by every 429 any worker gets;
+    it tells `limit` (an AdaptiveLimit) of every answer."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 limit: AdaptiveLimit | None = None):
+        self.limit = limit
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -89,6 +166,8 @@ class RateGate:
     def answered(self, failure: DigitaleFactuurError | None) -> None:
         if isinstance(failure, RateLimited):
             self.hold(failure.retry_after)
+        if self.limit is not None:
+            self.limit.answered(failure)
 
 
 @dataclass(frozen=True)
@@ -103,8 +182,8 @@ class Answer:
 
 
 class Senders:
-    """The export's clients: the run's own (`size` 1), or `size` workers with a client each,
-    all behind one `RateGate`."""
+    """The export's clients: the run's own (`size` 1), or up to `size` workers with a client
+    each, all behind one `RateGate` and as many at once as their `AdaptiveLimit` says."""
 
     def __init__(self, run_client, df_settings, size: int):
         self.size = max(1, size)
@@ -117,7 +196,8 @@ class Senders:
         self._language = translation.get_language()
         if self.size == 1:
             return
-        self.gate = RateGate()
+        self.limit = AdaptiveLimit(self.size)
+        self.gate = RateGate(limit=self.limit)
         # Built here, in the run's thread: the credentials are read once per client and never
         # travel as a task argument or a closure.
         self._clients = [DigitaleFactuurClient.from_settings(
@@ -134,7 +214,8 @@ class Senders:
                                             thread_name_prefix="digitalefactuur-export")
 
     def send_chunk(self, writes: list[tuple], stop: Callable[[Answer], bool]) -> list[Answer]:
-        """Every write of a chunk, at most `size` at a time; the answers in the writes' order."""
+        """Every write of a chunk, as many at a time as the limit says; the answers in the
+        writes' order."""
         stopped = threading.Event()
         judged = threading.Lock()
 
@@ -155,11 +236,39 @@ class Senders:
 
         if self._executor is None:
             return [send(write) for write in writes]
-        return list(self._executor.map(send, writes))
+
+        def send_and_release(write: tuple) -> Answer:
+            try:
+                return send(write)
+            finally:
+                self.limit.release()
+
+        handed_out: list[Future | Answer] = []
+        for write in writes:
+            # Handed out in order, only when the limit has room: what a 429 or a timeout holds
+            # back is what was not sent yet.
+            if stopped.is_set():
+                handed_out.append(Answer(stopped=True))
+                continue
+            self.limit.acquire()
+            if stopped.is_set():  # said while this write waited for room
+                self.limit.release()
+                handed_out.append(Answer(stopped=True))
+                continue
+            try:
+                handed_out.append(self._executor.submit(send_and_release, write))
+            except BaseException:
+                self.limit.release()
+                raise
+        return [answer if isinstance(answer, Answer) else answer.result()
+                for answer in handed_out]
 
     def close(self) -> None:
         """The workers and their clients; the run's client belongs to the run."""
         if self._executor is not None:
+            logger.info("digitalefactuur export: at most %d requests in flight (cap %d), "
+                        "grown %d and shrunk %d times", self.limit.peak, self.size,
+                        self.limit.grown, self.limit.shrunk)
             self._executor.shutdown(wait=True, cancel_futures=True)
         for client in self._clients:
             client.close()

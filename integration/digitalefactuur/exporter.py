@@ -17,13 +17,13 @@ klant (both: two klanten). Per (relation, kind):
   otherwise the klant is created. A number that exists anywhere is never created again.
 
 Each chunk goes in three steps: plan (the run's thread: compare, read what must be read, decide
-the write), send (the writes, in order, over `DIGITALEFACTUUR_EXPORT_CONCURRENCY` workers or on
-the run's client), record (the run's thread, in plan order: links, events, counts). A create
-answered without an id (a text, an empty body) is linked after the chunk by its number. Links
-and events of a chunk are written together at its end, also when the run stops: a crash in
-between loses nothing that matters, as the next run finds a created klant by its number and
-repeats an update harmlessly. Links whose relation no longer carries that number are removed;
-nothing is ever deleted in DigitaleFactuur.
+the write), send (the writes, in order, over a few workers as many at a time as the adaptive
+limit allows, at most `DIGITALEFACTUUR_CONCURRENCY`; or on the run's client), record (the
+run's thread, in plan order: links, events, counts). A create answered without an id (a text,
+an empty body) is linked after the chunk by its number. Links and events of a chunk are written
+together at its end, also when the run stops: a crash in between loses nothing that matters, as
+the next run finds a created klant by its number and repeats an update harmlessly. Links whose
+relation no longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
 """
 
 from __future__ import annotations
@@ -391,7 +391,7 @@ def run_export(ctx) -> None:
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
     senders = ctx.writer.senders(ctx.client, ctx.settings,
-                                 min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+                                 min(settings.DIGITALEFACTUUR_CONCURRENCY, total))
     try:
         _export_chunks(ctx, relations, senders)
     finally:
