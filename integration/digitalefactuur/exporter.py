@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -390,8 +389,7 @@ def run_export(ctx) -> None:
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
-    senders = ctx.writer.senders(ctx.client, ctx.settings,
-                                 min(settings.DIGITALEFACTUUR_CONCURRENCY, total))
+    senders = ctx.writer.senders(ctx.client, ctx.workers, total)
     try:
         _export_chunks(ctx, relations, senders)
     finally:

@@ -6,7 +6,7 @@
 2. refuse quietly (status "overgeslagen", with the reason) when the connector is not active and
    tested, or when another run holds the lock (`integration.connectors.locks`); a run still marked
    "bezig" while we hold the lock belonged to a worker that died: it becomes "afgebroken";
-3. one DigitaleFactuur client for the whole run;
+3. one DigitaleFactuur client for the whole run, and its workers (concurrency.py);
 4. the import phase (`importer.py`) when Debiteuren and/or Crediteuren are on, page by page;
 5. the export phase (`exporter.py`) when Bijwerken is on, in chunks of relations;
 6. the outcome: "geslaagd", "met fouten" (some records failed, each an event), or "mislukt"
@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,6 +46,7 @@ from django.utils.translation import gettext_lazy
 from integration.connectors import locks, outcomes
 from integration.connectors.models import SyncEvent, SyncRun
 
+from .concurrency import Workers
 from .errors import DigitaleFactuurError
 from .writers import DatabaseWriter, PreviewWriter
 
@@ -88,6 +90,8 @@ class RunContext:
     notes: list[dict] = field(default_factory=list)
     #: Linked klanten the full read did not see: the export creates them again.
     vanished_ids: set = field(default_factory=set)
+    #: The run's workers (concurrency.py): the export's writes and the pages read ahead.
+    workers: Workers | None = None
     _failed_sends: int = field(default=0, repr=False)
     _progress_written: float = field(default=float("-inf"), repr=False)
 
@@ -298,13 +302,16 @@ def _start(sync_run: SyncRun) -> None:
 def _phases(sync_run, df, writer, lock, relation_ids, on_progress) -> tuple[str, str]:
     ctx = None
     try:
-        with df.client() as client:
+        workers = Workers(df, django_settings.DIGITALEFACTUUR_CONCURRENCY,
+                          wrap=writer.client_for)
+        with df.client(gate=workers.gate) as client, closing(workers):
             from . import exporter, importer
             from .account import AccountView
 
             client = writer.client_for(client)
             ctx = RunContext(sync_run, df, client, lock, writer, relation_ids=relation_ids,
-                             on_progress=on_progress, account=AccountView(client, writer))
+                             on_progress=on_progress, workers=workers,
+                             account=AccountView(client, writer, workers))
 
             if relation_ids is None and (df.debtors_enabled or df.creditors_enabled):
                 importer.run_import(ctx)
