@@ -172,7 +172,7 @@ class RateGate:
         closed = self.wait(budget_left)
         if closed:
             raise RateLimited(code=429, retry_after=closed, detail=_(
-                "de export wacht op de limiet van DigitaleFactuur: nog %(seconds).0f s") % {
+                "de koppeling wacht op de limiet van DigitaleFactuur: nog %(seconds).0f s") % {
                 "seconds": closed})
 
     def answered(self, failure: DigitaleFactuurError | None) -> None:
@@ -304,10 +304,20 @@ class Senders:
         self.size = max(1, min(size, workers.cap))
         self._run_client = run_client
         self._workers = workers
+        #: One thread that hands a chunk's writes out while the run's thread plans the next.
+        self._hands: ThreadPoolExecutor | None = None
 
     def send_chunk(self, writes: list[tuple], stop: Callable[[Answer], bool]) -> list[Answer]:
         """Every write of a chunk, as many at a time as the limit says; the answers in the
         writes' order."""
+        return self.start_chunk(writes, stop)()
+
+    def start_chunk(self, writes: list[tuple],
+                    stop: Callable[[Answer], bool]) -> Callable[[], list[Answer]]:
+        """`send_chunk` begun: the writes are handed to the workers (in order, as the limit
+        has room) while the caller goes on; the function returned waits for the answers, in
+        the writes' order. On the run's own client (`size` 1) nothing is sent before that
+        function is called."""
         stopped = threading.Event()
         judged = threading.Lock()
 
@@ -325,17 +335,28 @@ class Senders:
             return answer
 
         if self.size == 1:
-            return [send(self._run_client, write) for write in writes]
-        handed_out: list[Future | Answer] = []
-        for write in writes:
-            # Handed out in order, only when the limit has room: what a 429 or a timeout holds
-            # back is what was not sent yet.
-            if stopped.is_set():
-                handed_out.append(Answer(stopped=True))
-                continue
-            handed_out.append(self._workers.submit(send, write))
-        return [answer if isinstance(answer, Answer) else answer.result()
-                for answer in handed_out]
+            return lambda: [send(self._run_client, write) for write in writes]
+
+        def hand_out() -> list[Future | Answer]:
+            handed_out: list[Future | Answer] = []
+            for write in writes:
+                # Handed out in order, only when the limit has room: what a 429 or a timeout
+                # holds back is what was not sent yet.
+                if stopped.is_set():
+                    handed_out.append(Answer(stopped=True))
+                    continue
+                handed_out.append(self._workers.submit(send, write))
+            return handed_out
+
+        if not writes:
+            return list
+        if self._hands is None:
+            self._hands = ThreadPoolExecutor(1, thread_name_prefix="digitalefactuur-hand")
+        handing = self._hands.submit(hand_out)
+        return lambda: [answer if isinstance(answer, Answer) else answer.result()
+                        for answer in handing.result()]
 
     def close(self) -> None:
-        """Nothing of its own: the workers are the run's (sync.py closes them)."""
+        """The thread that hands writes out; the workers are the run's (sync.py closes them)."""
+        if self._hands is not None:
+            self._hands.shutdown(wait=True)

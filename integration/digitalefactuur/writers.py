@@ -111,5 +111,8 @@ class Rehearsal:
     def send_chunk(self, writes: list[tuple], stop) -> list[Answer]:
         return [Answer() for _write in writes]
 
+    def start_chunk(self, writes: list[tuple], stop):
+        return lambda: self.send_chunk(writes, stop)
+
     def close(self) -> None:
         pass
