@@ -42,7 +42,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
                              "20 ms a POST, N would take minutes per variant)")
     parser.add_argument("--concurrency", type=int, default=4,
                         help="scenario 7: sessions of the bare concurrent loops, and "
-                             "DIGITALEFACTUUR_EXPORT_CONCURRENCY of our export (at most 8)")
+                             "DIGITALEFACTUUR_CONCURRENCY of our export (at most 8)")
     felt = parser.add_argument_group("scenario 10, speed where users feel it (issue 18)")
     felt.add_argument("--felt-latency-ms", type=float, default=50.0,
                       help="sandbox latency per request (default 50)")

@@ -199,16 +199,22 @@ DIGITALEFACTUUR_READ_TIMEOUT = env.float("DIGITALEFACTUUR_READ_TIMEOUT", default
 DIGITALEFACTUUR_TEST_TIMEOUT = env.float("DIGITALEFACTUUR_TEST_TIMEOUT", default=5.0)
 DIGITALEFACTUUR_MAX_ATTEMPTS = env.int("DIGITALEFACTUUR_MAX_ATTEMPTS", default=4)
 DIGITALEFACTUUR_RETRY_BUDGET = env.float("DIGITALEFACTUUR_RETRY_BUDGET", default=60.0)
-# Export requests in flight at once. 1 (one at a time) until proven safe against
-# DigitaleFactuur's rate limit; more than a few would only meet that limit sooner.
+# Requests to DigitaleFactuur in flight at once, at most: the cap of the adaptive limit
+# (concurrency.py), which starts at 1 and learns from the answers (a 429 halves it). 1 keeps
+# every run strictly sequential. DIGITALEFACTUUR_EXPORT_CONCURRENCY is its former name, still
+# read when the new one is not set.
+_CONCURRENCY_NAME = next((name for name in ("DIGITALEFACTUUR_CONCURRENCY",
+                                            "DIGITALEFACTUUR_EXPORT_CONCURRENCY")
+                          if name in os.environ),
+                         "DIGITALEFACTUUR_CONCURRENCY")
 try:
-    DIGITALEFACTUUR_EXPORT_CONCURRENCY = env.int("DIGITALEFACTUUR_EXPORT_CONCURRENCY", default=1)
+    DIGITALEFACTUUR_CONCURRENCY = env.int(_CONCURRENCY_NAME, default=8)
 except ValueError:
-    DIGITALEFACTUUR_EXPORT_CONCURRENCY = 0  # reported just below, with the rule
-if not 1 <= DIGITALEFACTUUR_EXPORT_CONCURRENCY <= 8:
+    DIGITALEFACTUUR_CONCURRENCY = 0  # reported just below, with the rule
+if not 1 <= DIGITALEFACTUUR_CONCURRENCY <= 8:
     raise ImproperlyConfigured(
-        "DIGITALEFACTUUR_EXPORT_CONCURRENCY must be a whole number from 1 (one request at a "
-        f"time, the default) to 8; got {env.str('DIGITALEFACTUUR_EXPORT_CONCURRENCY')!r}")
+        f"{_CONCURRENCY_NAME} must be a whole number from 1 (one request at a time) to 8 "
+        f"(the default); got {env.str(_CONCURRENCY_NAME)!r}")
 
 
 def _derived_field_key(secret_key: str) -> str:

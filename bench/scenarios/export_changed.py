@@ -7,7 +7,7 @@ the same klant_updaten POSTs with one session, reading the same rows in one quer
 nothing, so the relations are still "changed" for ours, which then sends the same POSTs.
 Target: <= 1.2x. With `concurrency` > 1, the bare POSTs are also timed over that many sessions:
 what bounded concurrency could give at best; scenario 7 (latency.py) times ours with
-DIGITALEFACTUUR_EXPORT_CONCURRENCY set to the same number against it.
+DIGITALEFACTUUR_CONCURRENCY set to the same number against it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ a POST, all N would take minutes per variant; the other relations are still scan
 
 Bounded concurrency (`--concurrency`, default 4): the bare side sends the same page GETs and the
 same POSTs over that many sessions at once, against the sandbox (which serves each request on a
-thread of its own); our export runs once more with DIGITALEFACTUUR_EXPORT_CONCURRENCY at that
+thread of its own); our export runs once more with DIGITALEFACTUUR_CONCURRENCY at that
 value (capped at the setting's 8), in a worker whose environment sets it, as an administrator
 would. The report gives ours over the workers against the bare concurrent loop (the same ratio
 target as the sequential export) and how far below the sequential floor, the bare sequential
@@ -20,7 +20,7 @@ from bench.probes import configure_connector, prepare_sandbox, stopwatch
 from bench.report import Row, ScenarioResult
 from bench.scenarios import export_changed, import_full, resync_noop
 
-#: DIGITALEFACTUUR_EXPORT_CONCURRENCY's ceiling (settings.py refuses more).
+#: DIGITALEFACTUUR_CONCURRENCY's ceiling (settings.py refuses more).
 MAX_EXPORT_CONCURRENCY = 8
 
 
@@ -38,7 +38,7 @@ def _concurrency_row(metric: str, sequential: float, concurrent: dict | None,
 
 def measure_concurrent_export(n: int, changed: int, latency_ms: float) -> dict:
     """Our export of the same `changed` relations as export_changed.measure, with the setting
-    DIGITALEFACTUUR_EXPORT_CONCURRENCY this worker's environment gives."""
+    DIGITALEFACTUUR_CONCURRENCY this worker's environment gives."""
     from django.conf import settings
 
     from integration.digitalefactuur import sync
@@ -51,7 +51,7 @@ def measure_concurrent_export(n: int, changed: int, latency_ms: float) -> dict:
         run = sync.run(df.pk, "cli")
     return {"seconds": elapsed(), "status": run.status, "message": run.message,
             "counts": run.counts, "requests": sandbox.counters(),
-            "concurrency": settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY}
+            "concurrency": settings.DIGITALEFACTUUR_CONCURRENCY}
 
 
 # --- parent -------------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def measure_concurrent_export(n: int, changed: int, latency_ms: float) -> dict:
 def measure_concurrent_export_median(runner, n: int, changed: int, latency_ms: float,
                                      concurrency: int) -> dict:
     runs = [runner.job("latency.measure_concurrent_export", runner.imported_db(n),
-                       env={"DIGITALEFACTUUR_EXPORT_CONCURRENCY": str(concurrency)}, n=n,
+                       env={"DIGITALEFACTUUR_CONCURRENCY": str(concurrency)}, n=n,
                        changed=changed, latency_ms=latency_ms)
             for _ in range(runner.options.repeats)]
     return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
@@ -78,7 +78,7 @@ def concurrent_export_rows(ours: dict, export: dict, label: str) -> list[Row]:
         return [Row(metric, None, "s", bare_concurrent, note=note), posts]
     saved = 1 - ours["seconds"] / sequential_floor
     return [
-        Row(f"{metric} (DIGITALEFACTUUR_EXPORT_CONCURRENCY={workers})", ours["seconds"], "s",
+        Row(f"{metric} (DIGITALEFACTUUR_CONCURRENCY={workers})", ours["seconds"], "s",
             bare_concurrent, max_ratio=export_changed.MAX_RATIO,
             note=f"baseline: the bare POSTs over {workers} sessions"),
         Row(f"{metric} vs the sequential floor", ours["seconds"], "s", sequential_floor,

@@ -51,8 +51,10 @@ def held_klant(klant_id: str) -> DfKlant:
 class AccountView:
     """One run's knowledge of the account (see the module docstring)."""
 
-    def __init__(self, client, writer):
+    def __init__(self, client, writer, workers=None):
         self.client = client
+        #: The run's workers: the full read reads its pages ahead on them.
+        self.workers = workers
         #: The run's writer (writers.py): it refreshes the links' kept copies, or (a preview)
         #: does not, and then no kept copy is fresh.
         self.writer = writer
@@ -92,7 +94,7 @@ class AccountView:
         """Read the whole account now (once per run), refreshing the links' kept copies."""
         if self.complete:
             return
-        for klanten in self.client.iter_pages(self.seen, self.listing):
+        for klanten in self.client.iter_pages(self.seen, self.listing, self.read_ahead):
             self.note(klanten, self._refresh_copies(klanten))
         self.finish()
 
@@ -115,6 +117,11 @@ class AccountView:
                 [DfLink(pk=pks[klant.id], **source_fields(klant, raw)) for klant, raw in stale
                  if klant.id in pks])
         return set(hashes)
+
+    @property
+    def read_ahead(self):
+        """The workers' read-ahead of pages, or None (one request at a time)."""
+        return self.workers.pages if self.workers is not None and self.workers.cap > 1 else None
 
     # --- asking it ----------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ What it guarantees to the sync engine:
 - Every failure is a `DigitaleFactuurError` whose `action` says retry, halt or skip
   (see `errors.py`). Reads and updates are retried here already (tenacity, `_retrying`), with
   exponential backoff and full jitter, bounded by `max_attempts` and by `retry_budget` seconds;
-  a Retry-After is honoured but never slept past the budget. The errors are classified from the
-  answer, body included (DigitaleFactuur often reports them in an HTTP 200), before tenacity
-  decides on them.
+  a Retry-After is honoured but never slept past the budget, and a 429 with a Retry-After is
+  not counted as an attempt (the budget bounds it: under a rate limit a record waits, it does
+  not fail).
+  The errors are classified from the answer, body included (DigitaleFactuur often reports them
+  in an HTTP 200), before tenacity decides on them.
 - A `gate` (optional, shared by clients sending at once: `concurrency.RateGate`) is a policy the
   client consults: it is asked to admit every attempt of a call (within what is left of the
   call's retry budget) and told of every answer (a 429 closes it for everyone).
@@ -85,6 +87,8 @@ logger = logging.getLogger(__name__)
 
 #: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
 MAX_BODY_BYTES = 20 * 1024 * 1024
+#: 429s with a Retry-After one call waits for besides its attempts (the budget bounds them too).
+MAX_REFUSALS = 20
 #: Exponential backoff with full jitter: a random wait below 0.5 s, 1 s, 2 s, ... at most 30 s.
 _BACKOFF = wait_random_exponential(multiplier=0.5, max=30.0)
 #: What a request that may be repeated is sent again for: nothing happened, or repeating is
@@ -255,27 +259,49 @@ class DigitaleFactuurClient:
 
     # --- operations -------------------------------------------------------------------------
 
-    def iter_pages(self, seen: set[str] | None = None,
-                   listing: Listing | None = None) -> Iterator[list[DfKlant]]:
+    def iter_pages(self, seen: set[str] | None = None, listing: Listing | None = None,
+                   read_ahead: ReadAhead | None = None) -> Iterator[list[DfKlant]]:
         """Every klant of the account, in slices of at most SLICE_SIZE, each id once.
 
-        Pages are fetched lazily from 1. The list ends at a page without klant, or at a page
-        that brings no id not read before (`listing.ended_by_repeat`): whether the service pages
-        at all is not documented. Ids read before are dropped (`seen` collects them; pass a set
-        to keep them); klanten without an id pass, for the caller to skip with the reason. When
+        Pages are fetched from 1. The list ends at a page without klant, or at a page that
+        brings no id not read before (`listing.ended_by_repeat`): whether the service pages at
+        all is not documented. Ids read before are dropped (`seen` collects them; pass a set to
+        keep them); klanten without an id pass, for the caller to skip with the reason. When
         pages keep bringing more repeats than news, the service loops: ProtocolError.
+
+        With `read_ahead` (the run's workers' `pages`), once page 2 has shown that the service
+        pages (it brought new klanten, as many as page 1), the next pages are read while the
+        caller works on this one; they are still judged one by one in order, as above. Pages
+        1 and 2 are read on this client: a service that answers every klant on every page is
+        never asked for them more than once at a time.
         """
         seen = set() if seen is None else seen
         listing = Listing() if listing is None else listing
-        page = 1
-        while True:
-            klanten, url = self._call("GET", "klanten", {"page": page}, None, self._klanten)
-            fresh = _news(klanten, seen, listing, page, url, "een klant")
-            if fresh is None:
-                return
-            for start in range(0, len(fresh), SLICE_SIZE):
-                yield fresh[start:start + SLICE_SIZE]
-            page += 1
+        page, first_size, ahead = 1, 0, None
+        try:
+            while True:
+                if ahead is not None:
+                    klanten, url = next(ahead)
+                else:
+                    klanten, url = self.read_page(page)
+                fresh = _news(klanten, seen, listing, page, url, "een klant")
+                if fresh is None:
+                    return
+                first_size = first_size or len(klanten)
+                if (page == 2 and read_ahead is not None and len(fresh) == len(klanten)
+                        and len(klanten) >= first_size):
+                    ahead = read_ahead(_read_from(page + 1), lambda answer, full=first_size:
+                                       len(answer[0]) >= full)
+                for start in range(0, len(fresh), SLICE_SIZE):
+                    yield fresh[start:start + SLICE_SIZE]
+                page += 1
+        finally:
+            if ahead is not None:
+                ahead.close()
+
+    def read_page(self, page: int) -> tuple[list[DfKlant], str]:
+        """Page `page` of the klanten list as answered (with its redacted URL), retried."""
+        return self._call("GET", "klanten", {"page": page}, None, self._klanten)
 
     def iter_klanten(self) -> Iterator[DfKlant]:
         """Every klant of the account, each id once."""
@@ -427,14 +453,23 @@ class DigitaleFactuurClient:
         failure is raised: the run decides). The gate, if any, admits every attempt.
         """
         started = self._clock()
+        refused = 0
 
         def left() -> float:
             return self.retry_budget - (self._clock() - started)
 
         def stop(state: RetryCallState) -> bool:
-            retry_after = getattr(state.outcome.exception(), "retry_after", None)
+            nonlocal refused
+            failure = state.outcome.exception()
+            retry_after = getattr(failure, "retry_after", None)
+            # A 429 that says when to come back is no failed attempt (nothing happened): the
+            # budget bounds how often it is waited for (and MAX_REFUSALS, against a server
+            # that asks for no wait at all).
+            if (isinstance(failure, RateLimited) and retry_after is not None
+                    and refused < MAX_REFUSALS):
+                refused += 1
             remaining = left()
-            return (state.attempt_number >= self.max_attempts or remaining <= 0
+            return (state.attempt_number - refused >= self.max_attempts or remaining <= 0
                     or (retry_after is not None and retry_after > remaining))
 
         def wait(state: RetryCallState) -> float:
@@ -643,6 +678,16 @@ class ReadOnlyClient:
 
     def update(self, klant: DfKlant, **_options) -> WriteResult:
         raise WriteRefused("a preview does not update klanten")
+
+
+#: A read-ahead (concurrency.Workers.pages): read(client, 1), read(client, 2), ... in order,
+#: reading ahead while `more(answer)` says the list likely goes on.
+ReadAhead = Callable[[Callable, Callable[[object], bool]], Iterator]
+
+
+def _read_from(first: int) -> Callable:
+    """A page reader for a read-ahead that counts from 1: its page 1 is the list's `first`."""
+    return lambda client, page: client.read_page(first + page - 1)
 
 
 def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) -> list | None:

@@ -17,20 +17,21 @@ klant (both: two klanten). Per (relation, kind):
   otherwise the klant is created. A number that exists anywhere is never created again.
 
 Each chunk goes in three steps: plan (the run's thread: compare, read what must be read, decide
-the write), send (the writes, in order, over `DIGITALEFACTUUR_EXPORT_CONCURRENCY` workers or on
-the run's client), record (the run's thread, in plan order: links, events, counts). A create
-answered without an id (a text, an empty body) is linked after the chunk by its number. Links
-and events of a chunk are written together at its end, also when the run stops: a crash in
-between loses nothing that matters, as the next run finds a created klant by its number and
-repeats an update harmlessly. Links whose relation no longer carries that number are removed;
-nothing is ever deleted in DigitaleFactuur.
+the write), send (the writes, in order, over a few workers as many at a time as the adaptive
+limit allows, at most `DIGITALEFACTUUR_CONCURRENCY`; or on the run's client), record (the
+run's thread, in plan order: links, events, counts). While a chunk's writes are under way the
+run's thread plans the next chunk; none of its writes goes out before this one is recorded, so
+a halt still stops the export between chunks. A create answered without an id (a text,
+an empty body) is linked after the chunk by its number. Links and events of a chunk are written
+together at its end, also when the run stops: a crash in between loses nothing that matters, as
+the next run finds a created klant by its number and repeats an update harmlessly. Links whose
+relation no longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -389,8 +390,7 @@ def run_export(ctx) -> None:
     total = relations.count()
     ctx.progress(phase=_("Bijwerken in DigitaleFactuur"), processed=0, total=total)
     # A change push of one relation needs no workers.
-    senders = ctx.writer.senders(ctx.client, ctx.settings,
-                                 min(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY, total))
+    senders = ctx.writer.senders(ctx.client, ctx.workers, total)
     try:
         _export_chunks(ctx, relations, senders)
     finally:
@@ -398,16 +398,22 @@ def run_export(ctx) -> None:
 
 
 def _export_chunks(ctx, relations, senders: Senders) -> None:
-    last_id, processed = 0, 0
-    while True:
-        chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
-        if not chunk:
-            break
-        last_id = chunk[-1].pk
-        links = links_of([relation.pk for relation in chunk])
+    """Chunk after chunk; while a chunk's writes are under way, the run's thread reads and
+    plans the next one (nothing of it is sent before this one is recorded and written)."""
+    processed = 0
+    planned = _plan_chunk(ctx, relations, 0)
+    while planned is not None:
+        chunk, plans = planned
         writes = ChunkWrites()
         try:
-            _export_chunk(ctx, chunk, links, writes, senders)
+            answers = senders.start_chunk(
+                [pending.write for pending in plans if pending is not None and pending.write],
+                ctx.stop_sending)
+            try:
+                planned = _plan_chunk(ctx, relations, chunk[-1].pk)
+            finally:
+                # A planning failure is raised once this chunk's answers are recorded.
+                _record_chunk(ctx, plans, answers(), writes)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
             ctx.writer.write(ctx, writes)
@@ -417,19 +423,25 @@ def _export_chunks(ctx, relations, senders: Senders) -> None:
     ctx.progress(processed=processed, final=True)
 
 
-def _export_chunk(ctx, chunk, links, writes: ChunkWrites, senders: Senders) -> None:
-    """Plan every (relation, kind) of the chunk, send the writes, record them in plan order.
+def _plan_chunk(ctx, relations, last_id: int) -> tuple[list, list] | None:
+    """The next chunk after `last_id` and what to send for every (relation, kind) of it."""
+    chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
+    if not chunk:
+        return None
+    links = links_of([relation.pk for relation in chunk])
+    return chunk, [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
+                   for relation in chunk
+                   for kind, number_field in NUMBER_FIELD.items()
+                   if getattr(relation, number_field).strip()]
+
+
+def _record_chunk(ctx, planned: list, answers: list, writes: ChunkWrites) -> None:
+    """Record every planned (relation, kind) of a chunk in plan order, with its answer.
 
     After a halt (or DigitaleFactuur down, RunFailed) only what was written is still recorded,
     so the links stay true; the stop is raised once the chunk's id-less creates are resolved.
     """
-    planned = [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
-               for relation in chunk
-               for kind, number_field in NUMBER_FIELD.items()
-               if getattr(relation, number_field).strip()]
-    answers = iter(senders.send_chunk(
-        [pending.write for pending in planned if pending is not None and pending.write],
-        ctx.stop_sending))
+    answers = iter(answers)
     unresolved: list = []
     stop = None
     for pending in planned:

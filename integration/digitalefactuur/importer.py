@@ -15,7 +15,8 @@ Per page, in this order and nothing more:
    heartbeat on the lock (throttled).
 
 Memory holds one slice (the client hands a page out in slices, so a service that answers every
-klant at once is written a slice at a time): counts go to the run, events with their slice.
+klant at once is written a slice at a time), and the few pages read ahead meanwhile (when the
+service pages: concurrency.READ_AHEAD): counts go to the run, events with their slice.
 An unchanged page costs one read and nothing else; a page of new klanten one read and the
 transaction's three INSERTs.
 
@@ -326,7 +327,8 @@ def run_import(ctx) -> None:
     account = ctx.account
     ctx.progress(phase=_("Debiteuren en crediteuren ophalen"), processed=0, total=0)
     processed = 0
-    for klanten in ctx.client.iter_pages(account.seen, account.listing):
+    # The next pages are read while this one is written (client.iter_pages, read_ahead).
+    for klanten in ctx.client.iter_pages(account.seen, account.listing, account.read_ahead):
         # Lowest id first: of two klanten with the same number, the lower id is linked.
         klanten = sorted(klanten, key=id_order)
         snapshot = read_snapshot(klanten)

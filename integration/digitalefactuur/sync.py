@@ -7,7 +7,7 @@
    (`DigitaleFactuurSettings.refusal`), or when another run holds the lock
    (`integration.connectors.locks`, taken with this run's id); a run still marked "bezig" while
    we hold the lock belonged to a worker that died: it becomes "afgebroken";
-3. one DigitaleFactuur client for the whole run;
+3. one DigitaleFactuur client for the whole run, and its workers (concurrency.py);
 4. the import phase (`importer.py`) when Debiteuren and/or Crediteuren are on, page by page;
 5. the export phase (`exporter.py`) when Bijwerken is on, in chunks of relations;
 6. the outcome: "geslaagd", "met fouten" (some records failed, each an event), or "mislukt"
@@ -36,9 +36,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,6 +50,7 @@ from integration.connectors.models import SyncEvent, SyncRun
 
 from . import exporter, importer, mapping
 from .account import AccountView
+from .concurrency import Workers
 from .errors import DigitaleFactuurError
 from .models import DigitaleFactuurSettings, Purpose
 from .writers import DatabaseWriter, PreviewWriter
@@ -90,6 +93,8 @@ class RunContext:
     notes: list[dict] = field(default_factory=list)
     #: Linked klanten the full read did not see: the export creates them again.
     vanished_ids: set = field(default_factory=set)
+    #: The run's workers (concurrency.py): the export's writes and the pages read ahead.
+    workers: Workers | None = None
     _failed_sends: int = field(default=0, repr=False)
     _progress_written: float = field(default=float("-inf"), repr=False)
 
@@ -274,10 +279,13 @@ def _start(sync_run: SyncRun) -> None:
 def _phases(sync_run, df, writer, lock, relation_ids, on_progress) -> tuple[str, str]:
     ctx = None
     try:
-        with df.client() as client:
+        workers = Workers(df, django_settings.DIGITALEFACTUUR_CONCURRENCY,
+                          wrap=writer.client_for)
+        with df.client(gate=workers.gate) as client, closing(workers):
             client = writer.client_for(client)
             ctx = RunContext(sync_run, df, client, lock, writer, relation_ids=relation_ids,
-                             on_progress=on_progress, account=AccountView(client, writer))
+                             on_progress=on_progress, workers=workers,
+                             account=AccountView(client, writer, workers))
 
             if relation_ids is None and (df.debtors_enabled or df.creditors_enabled):
                 importer.run_import(ctx)

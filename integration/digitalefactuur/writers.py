@@ -21,7 +21,7 @@ from django.db import transaction
 from integration.connectors.models import SyncEvent, SyncRun
 
 from .client import ReadOnlyClient
-from .concurrency import Answer, Senders
+from .concurrency import Answer, Senders, Workers
 from .links import COPY_FIELDS, DfLink
 
 
@@ -51,8 +51,8 @@ class DatabaseWriter:
     def explain(self, make_events: Callable[[], list[SyncEvent]]) -> None:
         """Rows only a preview shows (what a run leaves out without an event)."""
 
-    def senders(self, client, df_settings, size: int) -> Senders:
-        return Senders(client, df_settings, size)
+    def senders(self, client, workers: Workers, size: int) -> Senders:
+        return Senders(client, workers, size)
 
     def after_relations(self, ctx) -> None:
         """What a full run does after the relations: the open invoices (never fails it)."""
@@ -95,7 +95,7 @@ class PreviewWriter:
     def explain(self, make_events: Callable[[], list[SyncEvent]]) -> None:
         self.events.extend(make_events())
 
-    def senders(self, client, df_settings, size: int) -> Rehearsal:
+    def senders(self, client, workers: Workers, size: int) -> Rehearsal:
         return Rehearsal()
 
     def after_relations(self, ctx) -> None:
@@ -110,6 +110,9 @@ class Rehearsal:
 
     def send_chunk(self, writes: list[tuple], stop) -> list[Answer]:
         return [Answer() for _write in writes]
+
+    def start_chunk(self, writes: list[tuple], stop):
+        return lambda: self.send_chunk(writes, stop)
 
     def close(self) -> None:
         pass

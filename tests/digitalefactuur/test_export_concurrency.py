@@ -1,4 +1,4 @@
-"""The export over several workers (DIGITALEFACTUUR_EXPORT_CONCURRENCY > 1), against the sandbox.
+"""The export over several workers (DIGITALEFACTUUR_CONCURRENCY > 1), against the sandbox.
 
 The promise is that concurrency changes the wall time only: the klanten in DigitaleFactuur, the
 links, the events and their order, the counts and the run's status are those of the sequential
@@ -48,7 +48,7 @@ def delete_klant(sandbox, number):
 def every_kind_of_export(configure, df_sandbox, run_sync, settings):
     """Relations that take each path of the export: a first sequential run links some of them,
     then DigitaleFactuur and the CRM change under them. Explicit names: built twice per test."""
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = 1
+    settings.DIGITALEFACTUUR_CONCURRENCY = 1
     df = configure(debtors=False, creditors=False, push=True)
     changed = organisation("1101", "Eerst")
     vanished = organisation("1102", "Eerst")
@@ -116,7 +116,7 @@ def test_four_workers_leave_exactly_what_one_leaves(configure, df_sandbox, run_s
         # given
         start_afresh(df_sandbox)
         df = every_kind_of_export(configure, df_sandbox, run_sync, settings)
-        settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = workers
+        settings.DIGITALEFACTUUR_CONCURRENCY = workers
 
         # when
         with CaptureQueriesContext(connection) as queries:
@@ -158,7 +158,7 @@ def test_a_preview_with_workers_tells_what_the_sequential_preview_tells(configur
         # given
         start_afresh(df_sandbox)
         df = every_kind_of_export(configure, df_sandbox, run_sync, settings)
-        settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = workers
+        settings.DIGITALEFACTUUR_CONCURRENCY = workers
         events_before = SyncEvent.objects.count()
 
         # when
@@ -179,7 +179,7 @@ def test_a_wrong_access_code_halts_the_workers_and_sends_nothing(configure, df_s
                                                                  run_sync, settings, caplog):
     # given
     caplog.set_level(logging.DEBUG)
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(20):
         organisation(f"16{n:02d}", f"Bedrijf {n}")
@@ -208,7 +208,7 @@ def test_a_halt_between_chunks_keeps_the_first_chunk_as_the_sequential_export_do
     for workers in (1, WORKERS):
         # given
         start_afresh(df_sandbox)
-        settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = workers
+        settings.DIGITALEFACTUUR_CONCURRENCY = workers
         df = configure(debtors=False, creditors=False, push=True)
         for n in range(130):
             organisation(f"3{n:03d}", f"Bedrijf {n}")
@@ -236,7 +236,7 @@ def test_a_halt_within_a_chunk_records_every_klant_the_workers_sent(configure, d
     """The account is switched off while requests are under way: whatever reached
     DigitaleFactuur before it is linked and logged once, nothing is sent after the halt."""
     # given
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(100):
         organisation(f"4{n:03d}", f"Bedrijf {n}")
@@ -276,7 +276,7 @@ def test_three_unreachable_records_in_a_row_still_end_the_export(configure, df_s
     """Counted in (relation id, kind) order, not in the order the answers came back."""
     # given
     settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 1
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(10):
         organisation(f"110{n}", f"Bedrijf {n}")
@@ -299,7 +299,7 @@ def test_a_timeout_during_a_create_never_duplicates_with_workers(configure, df_s
     """Two creates are applied but their answers never come: each is found by its number."""
     # given
     settings.DIGITALEFACTUUR_READ_TIMEOUT = 0.5
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(8):
         organisation(f"120{n}", f"Bedrijf {n}")
@@ -326,7 +326,7 @@ def test_a_rate_limit_backs_the_whole_export_off_and_nothing_is_sent_twice(
     # given
     settings.DIGITALEFACTUUR_MAX_ATTEMPTS = 6
     settings.DIGITALEFACTUUR_RETRY_BUDGET = 10.0
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(12):
         organisation(f"130{n:02d}", f"Bedrijf {n}")
@@ -356,7 +356,7 @@ def test_a_retry_after_beyond_the_budget_stops_the_workers_from_sending(configur
     """DigitaleFactuur asks for 30 s of quiet, more than the retry budget (3 s): the workers do
     not send what it asked not to be sent; the run stops, what was sent is recorded."""
     # given
-    settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY = WORKERS
+    settings.DIGITALEFACTUUR_CONCURRENCY = WORKERS
     df = configure(debtors=False, creditors=False, push=True)
     for n in range(20):
         organisation(f"140{n:02d}", f"Bedrijf {n}")
@@ -376,18 +376,24 @@ def test_a_retry_after_beyond_the_budget_stops_the_workers_from_sending(configur
     assert sorted(DfLink.objects.values_list("number", flat=True)) == created
 
 
-@pytest.mark.parametrize(("value", "accepted"), [("4", 4), ("0", None), ("9", None),
-                                                 ("veel", None)])
-def test_the_setting_takes_one_to_eight_workers(value, accepted):
+@pytest.mark.parametrize(("name", "value", "accepted"), [
+    ("DIGITALEFACTUUR_CONCURRENCY", "4", 4), ("DIGITALEFACTUUR_CONCURRENCY", "1", 1),
+    ("DIGITALEFACTUUR_CONCURRENCY", "0", None), ("DIGITALEFACTUUR_CONCURRENCY", "9", None),
+    ("DIGITALEFACTUUR_CONCURRENCY", "veel", None), (None, None, 8),
+    # the former name is still read
+    ("DIGITALEFACTUUR_EXPORT_CONCURRENCY", "4", 4), ("DIGITALEFACTUUR_EXPORT_CONCURRENCY", "9",
+                                                     None)])
+def test_the_setting_takes_one_to_eight_requests_at_once(name, value, accepted):
     # given
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DIGITALEFACTUUR")}
-    environment.update(DJANGO_SETTINGS_MODULE="settings.settings",
-                       DIGITALEFACTUUR_EXPORT_CONCURRENCY=value)
+    environment.update(DJANGO_SETTINGS_MODULE="settings.settings", ENV_FILE="")
+    if name is not None:
+        environment[name] = value
 
     # when
     completed = subprocess.run(
         [sys.executable, "-c", "import django; from django.conf import settings; django.setup();"
-         " print(settings.DIGITALEFACTUUR_EXPORT_CONCURRENCY)"],
+         " print(settings.DIGITALEFACTUUR_CONCURRENCY)"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
 
     # then
@@ -395,5 +401,106 @@ def test_the_setting_takes_one_to_eight_workers(value, accepted):
         assert completed.stdout.split()[-1] == str(accepted)
     else:
         assert completed.returncode != 0
-        assert "DIGITALEFACTUUR_EXPORT_CONCURRENCY must be a whole number from 1" in (
-            completed.stderr)
+        assert f"{name} must be a whole number from 1" in completed.stderr
+
+
+# --- the adaptive limit (issue 18): on by default, learnt from DigitaleFactuur's answers ------
+
+def limit_changes(caplog) -> list[tuple[int, int, str]]:
+    """(was, now, after what) for every change of the requests in flight the run logged."""
+    return [(record.df_concurrency_was, record.df_concurrency, record.df_concurrency_after)
+            for record in caplog.records if hasattr(record, "df_concurrency")]
+
+
+def test_a_rate_limited_export_with_the_default_settings_ends_as_the_sequential_one(
+        configure, df_sandbox, run_sync, settings, caplog):
+    """DigitaleFactuur allows 10 requests a second (20 at once after a quiet spell): the export
+    starts with one request at a time, sends more while it is answered, halves at a 429 and
+    waits for its Retry-After. The klanten, links, events in their order and counts are those
+    of an export one request at a time without any limit, and no record failed for a 429."""
+    caplog.set_level(logging.INFO, logger="integration.digitalefactuur.concurrency")
+    default = settings.DIGITALEFACTUUR_CONCURRENCY
+    assert default == 8
+    found = {}
+    for variant in ("adaptive, limited", "sequential, no limit"):
+        # given
+        start_afresh(df_sandbox)
+        caplog.clear()
+        df = every_kind_of_export(configure, df_sandbox, run_sync, settings)
+        for n in range(30):
+            organisation(f"17{n:02d}", f"Nog een {n}")
+        settings.DIGITALEFACTUUR_RETRY_BUDGET = 10.0  # production: 60 s
+        if variant.startswith("adaptive"):
+            settings.DIGITALEFACTUUR_CONCURRENCY = default
+            df_sandbox.set_faults(rate_limit=10, rate_limit_burst=20)
+        else:
+            settings.DIGITALEFACTUUR_CONCURRENCY = 1
+
+        # when
+        run = run_sync(df)
+
+        # then
+        found[variant] = outcome(run, df_sandbox)
+        found[variant]["changes"] = limit_changes(caplog)
+        found[variant]["refused"] = df_sandbox.counters()["faults"]["rate_limit"]
+
+    adaptive, sequential = found["adaptive, limited"], found["sequential, no limit"]
+    for key in ("run", "klanten", "links", "events"):
+        assert adaptive[key] == sequential[key], key
+    # the same requests went through; the refused ones came on top
+    def answered(found):
+        return found["requests"]["GET"] + found["requests"]["POST"] - found["refused"]
+
+    assert answered(adaptive) == answered(sequential)
+    assert adaptive["refused"] > 0
+    assert adaptive["refused"] <= 0.2 * adaptive["requests"]["POST"]
+    changes = adaptive["changes"]
+    assert any(now > was for was, now, _after in changes), changes  # it grew
+    assert any(now < was and after == "RateLimited" for was, now, after in changes), changes
+    assert sequential["changes"] == []  # one at a time is one at a time: nothing to learn
+    # the only failed record is the one DigitaleFactuur refuses (422), as sequentially
+    assert [event[:3] for event in adaptive["events"] if event[2] == "fout"] == [
+        ("14A1", "debtor", "fout")]
+    assert not any("te veel verzoeken" in event[3] for event in adaptive["events"])
+
+
+def test_a_timeout_drops_the_export_to_one_request_at_a_time(configure, df_sandbox, run_sync,
+                                                             settings, caplog):
+    """Once the export sends several at a time, one create's answer never comes: from then on
+    one request at a time again (a service that does not answer in time is not helped by more).
+    The create was applied: it is found by its number, and nothing is created twice."""
+    # given
+    caplog.set_level(logging.INFO, logger="integration.digitalefactuur.concurrency")
+    settings.DIGITALEFACTUUR_READ_TIMEOUT = 0.5
+    df = configure(debtors=False, creditors=False, push=True)
+    for n in range(60):
+        organisation(f"18{n:02d}", f"Bedrijf {n}")
+    df_sandbox.set_faults(timeout_seconds=2)
+    stop = threading.Event()
+
+    def time_out_once_several_are_in_flight():
+        while not stop.is_set() and df_sandbox.counters()["klant_aanmaken"] < 30:
+            stop.wait(0.005)
+        df_sandbox.fail_next("klant_aanmaken", "timeout")
+
+    switcher = threading.Thread(target=time_out_once_several_are_in_flight, daemon=True)
+    switcher.start()
+
+    # when
+    try:
+        run = run_sync(df)
+    finally:
+        stop.set()
+        switcher.join(5)
+
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    changes = limit_changes(caplog)
+    assert any(was > 1 and now == 1 and after == "Timeout" for was, now, after in changes), (
+        changes)
+    created = sorted(k["relatienummer"] for k in df_sandbox.klanten())
+    assert created == [f"18{n:02d}" for n in range(60)]
+    assert sorted(DfLink.objects.values_list("number", flat=True)) == created
+    assert run.counts == {"export": {"aangemaakt": 60}}
+    messages = SyncEvent.objects.filter(run=run).values_list("message", flat=True)
+    assert sum("teruggevonden" in message for message in messages) == 1
