@@ -52,7 +52,16 @@ from .links import (
     stale_links,
     state_of,
 )
-from .mapping import NUMBER_FIELD, Export, classify, fingerprint, klant_diff, to_klant
+from .mapping import (
+    CREDITOR,
+    DEBTOR,
+    NUMBER_FIELD,
+    Export,
+    classify,
+    fingerprint,
+    klant_diff,
+    to_klant,
+)
 from .plan import compare_found, export_state
 from .schema import DfKlant
 
@@ -363,7 +372,7 @@ def _in_scope(ctx, relations):
         ctx.writer.explain(lambda: [SyncEvent(
             run=ctx.run, direction=EXPORT, relation=relation, action=Action.SKIPPED,
             number=relation.debtor_number or relation.creditor_number,
-            kind="debtor" if relation.debtor_number else "creditor",
+            kind=DEBTOR if relation.debtor_number else CREDITOR,
             message=_("Niet verstuurd: relatietype %(type)s valt buiten Bijwerken "
                       "(alleen relatietypen: %(types)s).") % {
                 "type": relation.relation_type or "-", "types": names})

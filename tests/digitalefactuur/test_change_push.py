@@ -1,6 +1,7 @@
 """The change listener and the push: a relation saved in the CRM reaches DigitaleFactuur soon,
 bursts coalesce, and what the import wrote is never pushed back."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -171,28 +172,44 @@ def test_a_relation_without_numbers_is_none_of_the_connectors_business(
     assert callbacks == [] and not PendingPush.objects.exists()
 
 
-@pytest.mark.django_db
-def test_a_push_that_meets_a_full_run_is_scheduled_for_later_not_waited_for(
-        configure, df_sandbox, run_sync, settings, django_capture_on_commit_callbacks):
-    # given a linked relation saved while a full run holds the lock
+def _a_linked_relation_changed(configure, run_sync, settings, capture_on_commit):
+    """Bijwerken on, relation 1001 linked by a first run, then renamed "Daarna" (push pending)."""
     settings.SYNC_PUSH_DEBOUNCE = 0.05
     df = configure(debtors=False, creditors=False, push=True)
     relation = OrganisationFactory(debtor_number="1001", organisation_name="Eerst")
     run_sync(df)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         relation.organisation_name = "Daarna"
         relation.save()
+    return df, relation
+
+
+@pytest.mark.django_db
+def test_a_push_that_meets_a_full_run_is_scheduled_for_later_not_waited_for(
+        configure, df_sandbox, run_sync, settings, django_capture_on_commit_callbacks,
+        monkeypatch):
+    # given a linked relation saved while a full run holds the lock
+    df, relation = _a_linked_relation_changed(configure, run_sync, settings,
+                                              django_capture_on_commit_callbacks)
     full_run = SyncRun.objects.create(connector="digitalefactuur",
                                       trigger=SyncRun.Trigger.SCHEDULED, status="bezig")
     held = locks.acquire(sync.LOCK_NAME, run_id=full_run.pk)
 
-    # when the push task meets it
-    started = time.monotonic()
-    run_ids = tasks.push_relations(df.pk)
-    took = time.monotonic() - started
+    # when the push task meets it (every sleep of this thread recorded: no clock is asserted)
+    slept, real_sleep, caller = [], time.sleep, threading.current_thread()
 
-    # then the worker is free at once; the change waits, pending, for a scheduled retry
-    assert run_ids == [] and took < 1.0
+    def recording_sleep(seconds):
+        if threading.current_thread() is caller:
+            slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
+    run_ids = tasks.push_relations(df.pk)
+    monkeypatch.undo()
+
+    # then the worker does not wait for the full run (at most the debounce); the change waits,
+    # pending, for a scheduled retry
+    assert run_ids == [] and sum(slept) <= settings.SYNC_PUSH_DEBOUNCE
     assert PendingPush.objects.filter(relation=relation).exists()
     later = Schedule.objects.get(name=tasks.PUSH_RETRY_SCHEDULE)
     assert later.func == task_path(tasks.push_relations) and later.args == f"({df.pk}, 1)"
@@ -211,13 +228,8 @@ def test_a_push_that_meets_a_full_run_is_scheduled_for_later_not_waited_for(
 def test_the_last_attempt_of_a_push_leaves_the_change_to_the_next_run(
         configure, df_sandbox, run_sync, settings, django_capture_on_commit_callbacks):
     # given a change and a full run that still holds the lock at the last attempt
-    settings.SYNC_PUSH_DEBOUNCE = 0.05
-    df = configure(debtors=False, creditors=False, push=True)
-    relation = OrganisationFactory(debtor_number="1001", organisation_name="Eerst")
-    run_sync(df)
-    with django_capture_on_commit_callbacks(execute=True):
-        relation.organisation_name = "Daarna"
-        relation.save()
+    df, _relation = _a_linked_relation_changed(configure, run_sync, settings,
+                                               django_capture_on_commit_callbacks)
     held = locks.acquire(sync.LOCK_NAME)
 
     # when
