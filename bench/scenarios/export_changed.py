@@ -48,6 +48,7 @@ def _change(changed: int) -> list[int]:
 
 def measure(n: int, changed: int, latency_ms: float = 0.0, concurrency: int = 1) -> dict:
     from bench import bare
+    from integration.connectors.models import SyncRun
     from integration.digitalefactuur import sync
 
     sandbox = prepare_sandbox(n, latency_ms)
@@ -62,7 +63,7 @@ def measure(n: int, changed: int, latency_ms: float = 0.0, concurrency: int = 1)
     log = QueryLog()
     with log.capture(), profiled(f"export-{changed}-of-{n}-latency-{latency_ms:g}"), \
             stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
+        run = sync.run(df.pk, SyncRun.Trigger.CLI)
     ours = {"seconds": elapsed(), "status": run.status, "message": run.message,
             "counts": run.counts, "requests": control().counters(),
             "queries": log.total(), "writes_by_table": log.writes_by_table()}

@@ -34,11 +34,12 @@ MAX_QUERIES_PER_PAGE = 5
 # --- worker tasks -------------------------------------------------------------------------------
 
 def _run_ours(profile_name: str = "") -> dict:
+    from integration.connectors.models import SyncRun
     from integration.digitalefactuur import sync
 
     df = configure_connector(import_enabled=True, push=False)
     with profiled(profile_name) if profile_name else nullcontext(), stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
+        run = sync.run(df.pk, SyncRun.Trigger.CLI)
     return {"seconds": elapsed(), "status": run.status, "message": run.message,
             "counts": run.counts}
 

@@ -41,6 +41,7 @@ def measure_concurrent_export(n: int, changed: int, latency_ms: float) -> dict:
     DIGITALEFACTUUR_CONCURRENCY this worker's environment gives."""
     from django.conf import settings
 
+    from integration.connectors.models import SyncRun
     from integration.digitalefactuur import sync
 
     sandbox = prepare_sandbox(n, latency_ms)
@@ -48,7 +49,7 @@ def measure_concurrent_export(n: int, changed: int, latency_ms: float) -> dict:
     export_changed._change(changed)
     sandbox.reset_counters()
     with stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
+        run = sync.run(df.pk, SyncRun.Trigger.CLI)
     return {"seconds": elapsed(), "status": run.status, "message": run.message,
             "counts": run.counts, "requests": sandbox.counters(),
             "concurrency": settings.DIGITALEFACTUUR_CONCURRENCY}

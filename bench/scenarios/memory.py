@@ -26,13 +26,14 @@ TARGET_N = 100_000
 # --- worker tasks -------------------------------------------------------------------------------
 
 def ours(n: int) -> dict:
+    from integration.connectors.models import SyncRun
     from integration.digitalefactuur import sync
 
     load_engine()
     prepare_sandbox(n)
     df = configure_connector(import_enabled=True, push=False)
     with RssSampler() as rss, stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
+        run = sync.run(df.pk, SyncRun.Trigger.CLI)
     return {"growth_mb": rss.growth_mb, "before_mb": rss.before / 2**20,
             "seconds": elapsed(), "status": run.status}
 

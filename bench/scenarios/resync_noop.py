@@ -28,12 +28,13 @@ MAX_RATIO = 1.1
 # --- worker task --------------------------------------------------------------------------------
 
 def _resync(df, name: str) -> dict:
+    from integration.connectors.models import SyncRun
     from integration.digitalefactuur import sync
 
     control().reset_counters()
     log = QueryLog()
     with log.capture(), mark_pages(log), profiled(name), stopwatch() as elapsed:
-        run = sync.run(df.pk, "cli")
+        run = sync.run(df.pk, SyncRun.Trigger.CLI)
     return {"seconds": elapsed(), "status": run.status, "message": run.message,
             "counts": run.counts, "requests": control().counters(),
             "writes_by_table": log.writes_by_table(), "data_writes": log.data_writes(),

@@ -15,12 +15,9 @@ KLANT = {"relatienummer": "1001", "type": "debiteur", "naam": "Drukkerij Letterz
          "adres": "Haagweg 4", "postcode": "2311 AA", "plaats": "Leiden", "land": "Nederland"}
 
 
-def test_perfectview_wins_a_conflict_and_the_log_keeps_the_losing_values(configure, df_sandbox,
-                                                                         run_sync):
-    """Both sides changed the same relation since the last sync: the CRM's values go to
-    DigitaleFactuur, DigitaleFactuur's are not imported, and the conflict shows both."""
-    # given
-    df = configure(push=True)
+def changed_on_both_sides(df, df_sandbox, run_sync) -> Relation:
+    """A klant imported by a first run, then changed on both sides: the relation's city in the
+    CRM becomes Oegstgeest, the klant's plaats in DigitaleFactuur Katwijk."""
     klant = df_sandbox.add_klant(**KLANT)
     run_sync(df)
     relation = Relation.objects.get()
@@ -28,6 +25,16 @@ def test_perfectview_wins_a_conflict_and_the_log_keeps_the_losing_values(configu
     relation.save()
     with df.client() as client:
         client.update(DfKlant(id=str(klant["id"]), plaats="Katwijk"), fields=["plaats"])
+    return relation
+
+
+def test_perfectview_wins_a_conflict_and_the_log_keeps_the_losing_values(configure, df_sandbox,
+                                                                         run_sync):
+    """Both sides changed the same relation since the last sync: the CRM's values go to
+    DigitaleFactuur, DigitaleFactuur's are not imported, and the conflict shows both."""
+    # given
+    df = configure(push=True)
+    relation = changed_on_both_sides(df, df_sandbox, run_sync)
 
     # when
     run = run_sync(df)
@@ -49,13 +56,7 @@ def test_with_only_import_on_the_digitalefactuur_side_is_applied(configure, df_s
                                                                  run_sync):
     # given
     df = configure(push=False)
-    klant = df_sandbox.add_klant(**KLANT)
-    run_sync(df)
-    relation = Relation.objects.get()
-    relation.invoice_city = "Oegstgeest"
-    relation.save()
-    with df.client() as client:
-        client.update(DfKlant(id=str(klant["id"]), plaats="Katwijk"), fields=["plaats"])
+    relation = changed_on_both_sides(df, df_sandbox, run_sync)
 
     # when
     run_sync(df)
