@@ -81,8 +81,9 @@ def _steps(run: SyncRun, connector: registry.Connector) -> list[str]:
 
 def _count_text(run: SyncRun) -> str:
     """The current phase's own count: relations against their total when it is known (the
-    export knows how many relations it will go through), otherwise the pages and the klanten
-    read so far (DigitaleFactuur does not say how many it holds)."""
+    export knows how many relations it will go through), otherwise the pages and the records
+    read so far (a service such as DigitaleFactuur does not say how many it holds; the shared
+    log says "records", as its other counts do, not a connector's own word)."""
     processed = number_format(run.processed)
     if run.total:
         return _("%(processed)s van %(total)s relaties verwerkt") % {
@@ -90,13 +91,13 @@ def _count_text(run: SyncRun) -> str:
     if run.status == SyncRun.Status.QUEUED:
         return ""
     if run.pages:
-        return ngettext("Pagina %(page)s: %(processed)s klant gelezen; het totaal is nog niet "
+        return ngettext("Pagina %(page)s: %(processed)s record gelezen; het totaal is nog niet "
                         "bekend",
-                        "Pagina %(page)s: %(processed)s klanten gelezen; het totaal is nog niet "
+                        "Pagina %(page)s: %(processed)s records gelezen; het totaal is nog niet "
                         "bekend", run.processed) % {
             "page": number_format(run.pages), "processed": processed}
-    return ngettext("%(processed)s klant gelezen tot nu toe; het totaal is nog niet bekend",
-                    "%(processed)s klanten gelezen tot nu toe; het totaal is nog niet bekend",
+    return ngettext("%(processed)s record gelezen tot nu toe; het totaal is nog niet bekend",
+                    "%(processed)s records gelezen tot nu toe; het totaal is nog niet bekend",
                     run.processed) % {"processed": processed}
 
 

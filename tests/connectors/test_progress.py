@@ -32,8 +32,8 @@ def test_the_import_shows_the_pages_and_klanten_read_until_the_total_is_known(
 
     # then each page read is told with the klanten read so far, in Dutch and in English
     assert run.status == "geslaagd", run.message
-    assert (1, 100, "Pagina 1: 100 klanten gelezen; het totaal is nog niet bekend",
-            "Page 1: 100 customers read; the total is not known yet") in seen
+    assert (1, 100, "Pagina 1: 100 records gelezen; het totaal is nog niet bekend",
+            "Page 1: 100 records read; the total is not known yet") in seen
     assert [pages for pages, *_ in seen][:3] == [1, 2, 3]
     assert seen[-1][:2] == (4, 250)  # the fourth page was empty: the list ended there
     # and the page count is stored with the progress, for the progress page to read
