@@ -11,7 +11,14 @@ times are reported as ratios, without a target (the issue sets none).
 
 from __future__ import annotations
 
-from bench.probes import QueryLog, api_prefix, configure_connector, prepare_sandbox, stopwatch
+from bench.probes import (
+    QueryLog,
+    api_prefix,
+    configure_connector,
+    prepare_sandbox,
+    profiled,
+    stopwatch,
+)
 from bench.report import Row, ScenarioResult
 
 INVOICE_TABLE = "digitalefactuur_invoice"
@@ -28,11 +35,12 @@ def _bare_pages(prefix: str) -> int:
     return page
 
 
-def _read(df) -> dict:
+def _read(df, name: str) -> dict:
     from integration.digitalefactuur.invoices import refresh_open_invoices
 
     log = QueryLog()
-    with df.client() as client, log.capture(), stopwatch() as elapsed:
+    with df.client() as client, log.capture(), profiled(f"invoices-{name}"), \
+            stopwatch() as elapsed:
         outcome = refresh_open_invoices(client)
     return {"seconds": elapsed(), "read": outcome.read, "created": outcome.created,
             "changed": outcome.changed, "paid": outcome.paid,
@@ -47,8 +55,8 @@ def measure(n: int) -> dict:
     with stopwatch() as elapsed:
         pages = _bare_pages(api_prefix())
     baseline = {"seconds": elapsed(), "pages": pages}
-    first = _read(df)
-    again = _read(df)
+    first = _read(df, "first")
+    again = _read(df, "again")
     return {"generated": generated, "baseline": baseline, "first": first, "again": again}
 
 

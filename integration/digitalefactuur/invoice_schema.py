@@ -143,6 +143,9 @@ def parse_flag(text: str) -> bool:
 
 
 def _text(element) -> str:
+    if not len(element):  # the usual leaf: its text is all there is (CDATA included)
+        return (element.text or "").strip()
+    # A value wrapped in an unexpected child element still counts.
     return "".join(element.itertext()).strip()
 
 
