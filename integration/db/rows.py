@@ -9,8 +9,9 @@ count, kind) and cached, and a page costs one `cursor.execute` per table. Values
 column by column with the field's own `pre_save` and `get_db_prep_save`; only a value of the
 exact type a plain field would hand back unchanged (a `str` for Django's own CharField and
 TextField, an `int` for an integer field or a foreign key to one, a `bool` for BooleanField) is
-passed as it is, which is what those methods return for it. Every other field or value (JSON,
-datetimes, countries, None, subclasses) goes through the field.
+passed as it is, which is what those methods return for it, and a country field's answer is
+kept per stored code within a statement. Every other field or value (JSON, datetimes, None,
+subclasses) goes through the field.
 
 What is the same as `bulk_create`: the columns (every concrete field; the primary key only where
 the object has one), `pre_save` per object (so `auto_now`, `auto_now_add`), foreign keys taken
@@ -39,6 +40,7 @@ from functools import lru_cache
 from django.db import NotSupportedError, connections, models, router
 from django.db.models import NOT_PROVIDED
 from django.db.models.fields import Field
+from django_countries.fields import CountryField
 
 #: Field classes whose `get_db_prep_save` returns a value of this exact type unchanged (read in
 #: Django 5.2: CharField/TextField.to_python, IntegerField.get_prep_value, AutoField's
@@ -190,6 +192,8 @@ def _converter(field: Field, connection, add: bool) -> Callable:
         plain = _IDENTITY.get(type(target)) if type(field) is models.ForeignKey else None
     attname = field.attname
 
+    if type(field) is CountryField and not field.multiple:
+        return _country_converter(field, connection, add)
     if pre_save_overridden:
         def convert(obj):
             return prep(field.pre_save(obj, True), connection)
@@ -200,6 +204,25 @@ def _converter(field: Field, connection, add: bool) -> Callable:
     else:
         def convert(obj):
             return prep(getattr(obj, attname), connection)
+    return convert
+
+
+def _country_converter(field: CountryField, connection, add: bool) -> Callable:
+    """django-countries' field makes a `Country` of the stored code on every read and cleans it
+    twice on the way out (`pre_save`, `get_db_prep_save`), a dozen calls a value. What comes out
+    depends on the code stored on the object only (and on the field's fixed options): the
+    answer is kept per code for this statement's rows, which use a few countries."""
+    prep, name, attname = field.get_db_prep_save, field.name, field.attname
+    known: dict[str, object] = {}
+
+    def convert(obj):
+        code = obj.__dict__.get(name)
+        if type(code) is str and code in known:
+            return known[code]
+        value = prep(field.pre_save(obj, True) if add else getattr(obj, attname), connection)
+        if type(code) is str:
+            known[code] = value
+        return value
     return convert
 
 
