@@ -10,7 +10,8 @@ column by column with the field's own `pre_save` and `get_db_prep_save`; only a 
 exact type a plain field would hand back unchanged (a `str` for Django's own CharField and
 TextField, an `int` for an integer field or a foreign key to one, a `bool` for BooleanField) is
 passed as it is, which is what those methods return for it, and a country field's answer is
-kept per stored code within a statement. Every other field or value (JSON, datetimes, None,
+kept per stored code within a statement, and a moment in UTC is written as the field would
+write it (see `_datetime_converter`). Every other field or value (JSON, other datetimes, None,
 subclasses) goes through the field.
 
 What is the same as `bulk_create`: the columns (every concrete field; the primary key only where
@@ -35,8 +36,10 @@ PostgreSQL). The caller holds the transaction, as around `bulk_create`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import NotSupportedError, connections, models, router
 from django.db.models import NOT_PROVIDED
 from django.db.models.fields import Field
@@ -194,6 +197,8 @@ def _converter(field: Field, connection, add: bool) -> Callable:
 
     if type(field) is CountryField and not field.multiple:
         return _country_converter(field, connection, add)
+    if type(field) is models.DateTimeField and settings.USE_TZ:
+        return _datetime_converter(field, connection, add)
     if pre_save_overridden:
         def convert(obj):
             return prep(field.pre_save(obj, True), connection)
@@ -223,6 +228,30 @@ def _country_converter(field: CountryField, connection, add: bool) -> Callable:
         if type(code) is str:
             known[code] = value
         return value
+    return convert
+
+
+def _datetime_converter(field: models.DateTimeField, connection, add: bool) -> Callable:
+    """A moment in UTC (what `timezone.now()` makes) as `get_db_prep_save` gives it with
+    USE_TZ: unchanged for PostgreSQL; for SQLite made naive in the connection's zone (UTC
+    unless the database sets another) and written as text, `str(value)`. Any other value (a
+    zone other than UTC, naive, None) goes through the field."""
+    prep, attname = field.get_db_prep_save, field.attname
+    pre_save = add and (field.auto_now or field.auto_now_add)
+    if connection.vendor == "postgresql":
+        def adapt(value):
+            return value
+    elif connection.vendor == "sqlite" and connection.timezone is UTC:
+        def adapt(value):
+            return str(value.replace(tzinfo=None))
+    else:
+        adapt = None
+
+    def convert(obj):
+        value = field.pre_save(obj, True) if pre_save else getattr(obj, attname)
+        if adapt is not None and type(value) is datetime and value.tzinfo is UTC:
+            return adapt(value)
+        return prep(value, connection)
     return convert
 
 

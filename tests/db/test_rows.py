@@ -95,9 +95,13 @@ def test_new_relations_are_the_rows_bulk_create_writes_with_their_keys_set(
     assert stored(Relation, exclude=("id", "created_at", "updated_at")) == by_django
     assert {r.pk for r in ours} == set(Relation.objects.values_list("pk", flat=True))
     assert all(not r._state.adding and r._state.db == "default" for r in ours)
+    made = {r.pk: r for r in ours}
     for relation in Relation.objects.all():
         assert before <= relation.created_at <= timezone.now()
         assert relation.created_at <= relation.updated_at
+        # the moments set on the objects are the ones stored, to the microsecond
+        assert (relation.created_at, relation.updated_at) == (
+            made[relation.pk].created_at, made[relation.pk].updated_at)
     assert Relation.objects.get(pk=ours[-1].pk).surname == "Ĳssel 59"
 
 
