@@ -36,11 +36,12 @@ PostgreSQL). The caller holds the transaction, as around `bulk_create`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import NotSupportedError, connections, models, router
+from django.db import NotSupportedError, connections, models, router, transaction
 from django.db.models import NOT_PROVIDED
 from django.db.models.fields import Field
 from django_countries.fields import CountryField
@@ -261,8 +262,19 @@ def _execute(connection, model, kind: str, fields: Sequence[Field], extra: tuple
     (insert) or the fields to update (upsert)."""
     converters = [_converter(field, connection, add) for field in fields]
     batch = max(1, connection.ops.bulk_batch_size(list(fields), objs))
-    returning = kind == "insert" and bool(extra)
     columns = tuple(field.column for field in fields)
+    returning = kind == "insert" and bool(extra)
+    # More than one statement: all or none, as bulk_create (inside the caller's transaction
+    # this adds no statement).
+    whole = (transaction.atomic(using=connection.alias, savepoint=False)
+             if batch < len(objs) else nullcontext())
+    with whole:
+        _execute_batches(connection, model, kind, fields, columns, extra, objs, batch,
+                         converters, returning)
+
+
+def _execute_batches(connection, model, kind, fields, columns, extra, objs, batch,
+                     converters, returning) -> None:
     for start in range(0, len(objs), batch):
         rows = objs[start:start + batch]
         params = [convert(obj) for obj in rows for convert in converters]
