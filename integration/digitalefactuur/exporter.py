@@ -80,21 +80,23 @@ class ChunkWrites:
         self.events: list[SyncEvent] = []
 
     def save(self, ctx) -> None:
+        # Imported here: this class is all of exporter.py that writes rows this way.
+        from integration.db import rows
+
         if self.new_links or self.changed_links or self.events or self.removed_links:
             with transaction.atomic():
                 if self.removed_links:
                     DfLink.objects.filter(pk__in=self.removed_links).delete()
+                # One prepared multi-row statement per table (integration/db/rows.py).
                 if self.changed_links:
                     # An upsert on the primary key: one plain INSERT .. ON CONFLICT, where
                     # bulk_update builds a CASE expression per field and row (SQLite 3.24+,
                     # PostgreSQL).
-                    DfLink.objects.bulk_create(
-                        self.changed_links, update_conflicts=True, unique_fields=["id"],
-                        update_fields=AGREEMENT_FIELDS)
+                    rows.upsert(self.changed_links, AGREEMENT_FIELDS)
                 if self.new_links:
-                    DfLink.objects.bulk_create(self.new_links)
+                    rows.insert(self.new_links)
                 if self.events:
-                    SyncEvent.objects.bulk_create(self.events)
+                    rows.insert(self.events)
 
 
 def remove_stale_links(ctx, relation_ids=None) -> int:

@@ -9,8 +9,10 @@ Per page, in this order and nothing more:
 2. plan: `plan.plan_klant` per klant, in memory (no query);
 3. write, only when something changed, in ONE transaction (bulk writes: no signals, so no
    echo through the change listener): new
-   relations (bulk_create), changed relations (bulk_update of the changed fields only), new and
-   refreshed links, and the page's events; a few queries, never one per klant;
+   relations, changed relations (the changed fields only), new and refreshed links, and the
+   page's events, each table in one prepared multi-row statement (`integration.db.rows`: what
+   bulk_create / bulk_update write, without the ORM compiling every value); a few queries,
+   never one per klant;
 4. progress on the run record (at most one write per half second, and one at the end), and a
    heartbeat on the lock (throttled).
 
@@ -39,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from integration.connectors.models import SyncEvent
 from integration.crm.models import Relation
+from integration.db import rows
 
 from .client import id_order
 from .links import (
@@ -247,27 +250,26 @@ class PageWrites:
                                    if d.relation is None or d.relation.pk not in saved_meanwhile]
                 new_links = [d for d in new_links
                              if d.relation is None or d.relation.pk not in saved_meanwhile]
+            # One prepared multi-row statement per table (integration/db/rows.py), what
+            # bulk_create / bulk_update would write, without compiling every value.
             if self.new_relations:
-                Relation.objects.bulk_create(self.new_relations)
+                rows.insert(self.new_relations)
             if changed_relations:
                 for relation in changed_relations:
-                    relation.updated_at = now  # bulk_update does not apply auto_now
-                Relation.objects.bulk_update(changed_relations,
-                                             [*sorted(self.relation_fields), "updated_at"])
+                    relation.updated_at = now  # an update does not apply auto_now
+                rows.update(changed_relations, [*sorted(self.relation_fields), "updated_at"])
             if new_links:
-                DfLink.objects.bulk_create([_link_for(d, now) for d in new_links])
+                rows.insert([_link_for(d, now) for d in new_links])
             if refreshed_links:
-                DfLink.objects.bulk_update([_link_for(d, now) for d in refreshed_links],
-                                           AGREEMENT_FIELDS)
+                rows.update([_link_for(d, now) for d in refreshed_links], AGREEMENT_FIELDS)
             if self.copies:
-                DfLink.objects.bulk_update(self.copies, COPY_FIELDS)
+                rows.update(self.copies, COPY_FIELDS)
             if self.agreed:
-                DfLink.objects.bulk_update(self.agreed, [*COPY_FIELDS, "received_raw_hash",
-                                                         "last_payload"])
+                rows.update(self.agreed, [*COPY_FIELDS, "received_raw_hash", "last_payload"])
             if self.events:
-                # The events of new relations get their ids now: bulk_create re-reads the
-                # relation objects, which bulk_create above has given primary keys.
-                SyncEvent.objects.bulk_create(self.events)
+                # The events of new relations get their ids now: the insert reads the
+                # relation objects, which the insert above has given primary keys.
+                rows.insert(self.events)
 
 
 def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = None) -> None:
@@ -386,4 +388,4 @@ class VanishedLinks:
     def save(self, ctx) -> None:
         with transaction.atomic():
             DfLink.objects.filter(pk__in=self.link_pks).delete()
-            SyncEvent.objects.bulk_create(self.events)
+            rows.insert(self.events)

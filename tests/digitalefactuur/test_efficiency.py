@@ -2,6 +2,7 @@
 grows only with their ids and numbers."""
 
 import tracemalloc
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -40,6 +41,26 @@ def test_a_first_import_costs_a_flat_number_of_queries_per_page(klanten, configu
     # then
     assert run.status == SyncRun.Status.SUCCEEDED
     assert Relation.objects.count() == klanten - 1  # the seed's unclassifiable 9001
+
+
+def test_each_table_of_a_page_is_written_in_one_statement(configure, df_sandbox, run_sync):
+    """A page of new klanten writes its relations, its links and its events in one multi-row
+    statement each (integration/db/rows.py), on SQLite as on PostgreSQL."""
+    # given: three pages of 100
+    df = configure()
+    df_sandbox.seed(300)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        run = run_sync(df)
+
+    # then
+    assert run.status == SyncRun.Status.SUCCEEDED
+    inserts = Counter(q["sql"].split()[2].strip('"') for q in queries.captured_queries
+                      if q["sql"].startswith("INSERT"))
+    assert inserts["crm_relation"] == 3
+    assert inserts["digitalefactuur_dflink"] == 3
+    assert inserts["connectors_syncevent"] == 3
 
 
 def test_an_unchanged_page_costs_one_read_and_the_progress(configure, df_sandbox, run_sync):
