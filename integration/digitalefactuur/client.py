@@ -433,20 +433,16 @@ class DigitaleFactuurClient:
         """
         seconds = float(timeout or self.test_timeout)
         quick = {"timeouts": (seconds, seconds), "total": 2 * seconds}
-        body, url = self._attempt("GET", "klanten", {"page": 1}, None, 1, **quick)
-        first = self._parse(parse_klanten, body, url)
+        first = self._first_slice({"page": 1}, quick)
         reading = ApiReading()
         try:
             if first:
-                body, url = self._attempt("GET", "klanten", {"page": 2}, None, 1, **quick)
-                second = self._parse(parse_klanten, body, url)
-                # Page 2 holding only page 1's klanten: every klant at once, or the last page
-                # repeated (the two cannot be told apart with one page of klanten).
+                second = self._first_slice({"page": 2}, quick)
+                # Page 2 starting with page 1's klanten only: every klant at once, or the last
+                # page repeated (the two cannot be told apart with one page of klanten).
                 same = {k.id for k in second} <= {k.id for k in first}
                 reading.paging = "ignored" if second and same else "honoured"
-            body, url = self._attempt("GET", "klanten", {"relatienummer": _UNUSED_NUMBER}, None,
-                                      1, **quick)
-            filtered = self._parse(parse_klanten, body, url)
+            filtered = self._first_slice({"relatienummer": _UNUSED_NUMBER}, quick)
             if filtered:
                 reading.number_filter = "ignored"
             elif first:
@@ -455,6 +451,17 @@ class DigitaleFactuurClient:
             logger.info("digitalefactuur test: reading the open points stopped: %s",
                         type(error).__name__)
         return reading
+
+    def _first_slice(self, params: Mapping[str, object], quick: dict) -> list[DfKlant]:
+        """The first slice of a list answer, one attempt: the rest is not read (an account
+        that does not page would answer every klant to each question of the test)."""
+        answer, url = self._attempt("GET", "klanten", params, None, 1, stream=True, **quick)
+        parts = self._read_klanten(answer, url)
+        try:
+            return next(parts, [])
+        finally:
+            parts.close()
+            answer.close()
 
     # --- the one door -------------------------------------------------------------------------
 
