@@ -186,3 +186,33 @@ def test_a_single_klant_of_megabytes_in_a_list_is_refused_while_it_arrives(scrip
         list(client.iter_klanten())
     assert caught.value.detail == f"klant > {2**20} bytes"
     assert not sent.is_set()
+
+
+def test_an_answer_cut_off_while_it_is_read_is_asked_for_again_and_goes_on(scripted, sleeper):
+    """A connection dropped after a slice was handed out: the answer is asked for again, as
+    any read is retried, and the klanten already handed out are passed over, not repeated."""
+    # given a server whose first answer breaks off after 300 of 600 klanten
+    klanten = b"".join(b"<klant><id>%d</id><naam>K</naam></klant>" % n for n in range(1, 601))
+    cut = klanten.index(b"<klant><id>301</id>")
+
+    def respond(handler, seen):
+        if len(scripted.seen) == 1:
+            handler.send_response(200)
+            handler.end_headers()
+            handler.wfile.write(b"<klanten>" + klanten[:cut])
+            handler.wfile.flush()
+            handler.connection.shutdown(2)
+        else:
+            answer(handler, b"<klanten>" + (klanten if "page=1" in seen.path else b"")
+                   + b"</klanten>")
+    scripted.respond = respond
+
+    # when
+    listing = Listing()
+    with DigitaleFactuurClient(scripted.base_url, ACCOUNT_ID, ACCESS_CODE, max_attempts=2,
+                               sleep=sleeper) as client:
+        read = [k.id for part in client.iter_pages(listing=listing) for k in part]
+
+    # then every klant once, in order, and nothing counted as read twice
+    assert read == [str(n) for n in range(1, 601)]
+    assert listing.repeated == 0 and scripted.actions() == ["klanten"] * 3
