@@ -19,6 +19,10 @@ What it guarantees to the sync engine:
   call's retry budget) and told of every answer (a 429 closes it for everyone).
 - A GET that meets a kept-alive connection the server closed just then is sent once more at
   once, on a fresh connection (it never reached the server; not counted as an attempt).
+- A list answer is read while it arrives (`_klanten_parts`, `schema.KlantenReader`): its
+  klanten are handed out a slice at a time, so memory holds a slice and the ids, whatever the
+  answer's size. It has its own size bound (`max_list_bytes`: DIGITALEFACTUUR_MAX_LIST_MB, and
+  schema.MAX_KLANT_BYTES a klant); every other answer stays under MAX_BODY_BYTES.
 - A create is never repeated blindly: after an ambiguous failure (a timeout, a dropped
   connection, a 5xx) the relatienummer is looked up first, and only created again when absent.
 - The access code, which the API puts in the URL path, never reaches a log record, an exception

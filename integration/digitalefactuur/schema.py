@@ -11,7 +11,10 @@ document with a DOCTYPE is refused before it is parsed, so no DTD, entity or ext
 is ever read, and a hostile or broken server cannot make us expand entities or fetch files; no
 element may nest deeper than MAX_DEPTH. What passes is parsed by ElementTree's C parser (expat),
 whole up to 1 MB, a chunk at a time above that (`parse_root`, `_read_children`; `invoice_schema.py`
-reads through the same). Everything that cannot be read raises `SchemaError`.
+reads through the same). A list answer can also be read as it arrives (`KlantenReader`, fed by
+the client a part of the body at a time): the same guard, its prolog held until the root element
+starts, each klant let go once read and bounded in bytes (MAX_KLANT_BYTES). Everything that
+cannot be read raises `SchemaError`.
 
 Writing is strict: documents are built with ElementTree (never by formatting strings), always
 UTF-8, and characters XML 1.0 forbids are stripped, each stripping reported as a Dutch warning
