@@ -443,32 +443,66 @@ class KlantenReader:
 
     def __init__(self, max_klant_bytes: int = MAX_KLANT_BYTES):
         self.max_klant_bytes = max_klant_bytes
-        self._prolog = b""  # held until its end is seen (None once the root has started)
+        self._start = b""  # the first bytes, until the document's start can be told
+        self._prolog: expat.XMLParserType | None = None  # reads until the root starts
+        self._held: list[bytes] | None = []  # the prolog's bytes (None once the root started)
         self._children = _ChildReader()
         self._root = self._root_name = None
         self._pending = 0  # bytes fed since the last klant completed
 
     def feed(self, data: bytes) -> list[DfKlant]:
-        if self._prolog is not None:
-            self._prolog = _prepare(self._prolog + bytes(data))
-            if not self._prolog or not _prolog_complete(self._prolog):
-                self._count(len(data), completed=False)
+        if self._held is not None:
+            self._count(len(data))
+            data = self._through_prolog(bytes(data))
+            if data is None:
                 return []
-            data, self._prolog = self._prolog, None
-        klanten = self._klanten(self._children.feed(data))
-        self._count(len(data), completed=bool(klanten))
+            self._pending = 0  # counted again below, a piece at a time
+        klanten = []
+        # A piece at a time, so the bound holds to a piece whatever the size of `data`.
+        for offset in range(0, len(data), _CHUNK_BYTES):
+            piece = data[offset:offset + _CHUNK_BYTES]
+            self._count(len(piece))
+            found = self._klanten(self._children.feed(piece))
+            if found:
+                self._pending = 0
+                klanten += found
         return klanten
 
     def close(self) -> list[DfKlant]:
-        if self._prolog is not None:
-            if not self._prolog:
+        klanten = []
+        if self._held is not None:  # the root element never started
+            data = b"".join(self._held) if self._prolog is not None else self._start
+            if not data:
                 raise SchemaError("leeg antwoord")
-            _refuse_doctype(self._prolog)  # an unfinished prolog: refused, with the reason
-            self._prolog = None  # pragma: no cover - _refuse_doctype raised
-        return self._klanten(self._children.close())
+            _refuse_doctype(data)  # raises, saying what is wrong with the prolog
+            klanten = self._klanten(self._children.feed(data))
+        return klanten + self._klanten(self._children.close())
 
-    def _count(self, size: int, *, completed: bool) -> None:
-        self._pending = 0 if completed else self._pending + size
+    def _through_prolog(self, data: bytes) -> bytes | None:
+        """What to hand to the pull parser once the root element has started (the prolog
+        included), else None: `_refuse_doctype`'s pass, fed a part at a time."""
+        if self._prolog is None:
+            # What a generous reader forgives (`_prepare`) is seen whole: a BOM may be split.
+            self._start = _prepare(self._start + data)
+            if len(self._start) < 4:
+                return None
+            data, self._start = self._start, b""
+            self._prolog = expat.ParserCreate()
+            self._prolog.StartDoctypeDeclHandler = _doctype_found
+            self._prolog.StartElementHandler = _prolog_ended
+        self._held.append(data)
+        try:
+            with _read_errors():
+                self._prolog.Parse(data, False)
+        except _PrologRead:
+            held, self._held = b"".join(self._held), None
+            return held
+        except _DoctypeFound:
+            raise SchemaError("verboden XML-constructie (DTD)", forbidden=True) from None
+        return None
+
+    def _count(self, size: int) -> None:
+        self._pending += size
         if self._pending > self.max_klant_bytes:
             raise KlantTooLarge(self.max_klant_bytes)
 
@@ -487,22 +521,6 @@ class KlantenReader:
             elif kind == "end":
                 klanten.append(_klant_from_element(element))
         return klanten
-
-
-def _prolog_complete(data: bytes) -> bool:
-    """True when `data` holds its root element's start (a DOCTYPE refused: SchemaError), False
-    when the prolog may still go on; `_refuse_doctype`'s pass, not yet at the end."""
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = _doctype_found
-    parser.StartElementHandler = _prolog_ended
-    try:
-        with _read_errors():
-            parser.Parse(data, False)
-    except _PrologRead:
-        return True
-    except _DoctypeFound:
-        raise SchemaError("verboden XML-constructie (DTD)", forbidden=True) from None
-    return False
 
 
 def parse_klanten(body: bytes) -> list[DfKlant]:
