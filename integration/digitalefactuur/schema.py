@@ -256,26 +256,31 @@ class _ChildReader:
             yield from self._guarded(self._parser.read_events())
 
     def _guarded(self, events):
-        for event, element in events:
-            if event == "start":
-                self._depth += 1
-                self._counted += 1
-                if self._depth > MAX_DEPTH:
-                    raise _too_deep()
-                if self._counted > MAX_ELEMENTS_PER_KLANT and self._depth > 1:
-                    raise SchemaError("te veel elementen in één klant")
-                if self._depth == 1:
-                    self._per_child = (self._list_root is None
-                                       or local_name(element.tag) == self._list_root)
-                    yield "root", element
-                continue
-            self._depth -= 1
-            if self._depth == 1:
-                if self._per_child:
-                    self._counted = 0
-                yield "child", element
-            elif self._depth == 0:
-                yield "end", element
+        # Locals in the loop (a Python step per event): the state is kept between parts.
+        depth, counted, per_child = self._depth, self._counted, self._per_child
+        try:
+            for event, element in events:
+                if event == "start":
+                    depth += 1
+                    counted += 1
+                    if depth > MAX_DEPTH:
+                        raise _too_deep()
+                    if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
+                        raise SchemaError("te veel elementen in één klant")
+                    if depth == 1:
+                        per_child = (self._list_root is None
+                                     or local_name(element.tag) == self._list_root)
+                        yield "root", element
+                    continue
+                depth -= 1
+                if depth == 1:
+                    if per_child:
+                        counted = 0
+                    yield "child", element
+                elif depth == 0:
+                    yield "end", element
+        finally:
+            self._depth, self._counted, self._per_child = depth, counted, per_child
 
 
 def _read_children(data: bytes, list_root: str | None = "klanten"):
