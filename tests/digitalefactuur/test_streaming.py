@@ -44,7 +44,7 @@ def test_an_unpaged_answer_of_thousands_is_imported_whole(configure, df_sandbox,
 
 def test_reading_an_unpaged_answer_holds_a_slice_not_the_answer(df_sandbox, scripted):
     """The peak of reading an unpaged answer of 3,000 klanten exceeds that of 1,000 by less
-    than a third of what the 2,000 extra klanten take whole, or as the bytes of the answer:
+    than half of what the 2,000 extra klanten take whole, or as the bytes of the answer:
     what grows is the set of ids read (as the run keeps them), not the klanten.
 
     The answers are the sandbox's own (`listing="unpaged"`), replayed for every page by a
@@ -96,7 +96,7 @@ def test_reading_an_unpaged_answer_holds_a_slice_not_the_answer(df_sandbox, scri
     assert listing.ended_by_repeat and listing.pages == 2
     # and memory grew with the ids, not with the answer
     per_klant, bytes_per_klant = whole_klant_and_its_bytes(1000)
-    assert large - small < 2000 * min(per_klant, bytes_per_klant) / 3, (
+    assert large - small < 2000 * min(per_klant, bytes_per_klant) / 2, (
         small, large, per_klant, bytes_per_klant)
 
 
