@@ -199,6 +199,10 @@ DIGITALEFACTUUR_READ_TIMEOUT = env.float("DIGITALEFACTUUR_READ_TIMEOUT", default
 DIGITALEFACTUUR_TEST_TIMEOUT = env.float("DIGITALEFACTUUR_TEST_TIMEOUT", default=5.0)
 DIGITALEFACTUUR_MAX_ATTEMPTS = env.int("DIGITALEFACTUUR_MAX_ATTEMPTS", default=4)
 DIGITALEFACTUUR_RETRY_BUDGET = env.float("DIGITALEFACTUUR_RETRY_BUDGET", default=60.0)
+# The largest klanten list answer accepted, in MB. A list is read while it arrives, a klant at a
+# time, so this bounds the network and the time, not the memory: 256 MB is some 250,000 klanten
+# in one answer (a service that does not page). Every other answer stays under 20 MB.
+DIGITALEFACTUUR_MAX_LIST_MB = env.int("DIGITALEFACTUUR_MAX_LIST_MB", default=256)
 # Requests to DigitaleFactuur in flight at once, at most: the cap of the adaptive limit
 # (concurrency.py), which starts at 1 and learns from the answers (a 429 halves it). 1 keeps
 # every run strictly sequential. DIGITALEFACTUUR_EXPORT_CONCURRENCY is its former name, still

@@ -19,6 +19,10 @@ What it guarantees to the sync engine:
   call's retry budget) and told of every answer (a 429 closes it for everyone).
 - A GET that meets a kept-alive connection the server closed just then is sent once more at
   once, on a fresh connection (it never reached the server; not counted as an attempt).
+- A list answer is read while it arrives (`_klanten_parts`, `schema.KlantenReader`): its
+  klanten are handed out a slice at a time, so memory holds a slice and the ids, whatever the
+  answer's size. It has its own size bound (`max_list_bytes`: DIGITALEFACTUUR_MAX_LIST_MB, and
+  schema.MAX_KLANT_BYTES a klant); every other answer stays under MAX_BODY_BYTES.
 - A create is never repeated blindly: after an ambiguous failure (a timeout, a dropped
   connection, a 5xx) the relatienummer is looked up first, and only created again when absent.
 - The access code, which the API puts in the URL path, never reaches a log record, an exception
@@ -49,12 +53,13 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 from urllib.parse import quote
 
 import requests
+from django.utils.translation import gettext_lazy
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
 from integration.digitalefactuur import redaction, transport
@@ -71,7 +76,10 @@ from integration.digitalefactuur.errors import (
 from integration.digitalefactuur.redaction import redact_text, redact_url, register_secret_holder
 from integration.digitalefactuur.schema import (
     DfKlant,
+    KlantenReader,
+    KlantTooLarge,
     SchemaError,
+    is_error_body,
     klant_to_xml,
     normalise_value,
     parse_klant,
@@ -85,7 +93,9 @@ __all__ = ["MAX_BODY_BYTES", "ApiReading", "DigitaleFactuurClient", "Listing", "
 
 logger = logging.getLogger(__name__)
 
-#: An answer larger than this is refused: a page of 100 klanten is some 50 kB.
+#: An answer larger than this is refused: a page of 100 klanten is some 50 kB. A list answer
+#: has its own bound (`max_list_bytes`, DIGITALEFACTUUR_MAX_LIST_MB), as it is read while it
+#: arrives, a klant at a time (`schema.KlantenReader`, each klant at most MAX_KLANT_BYTES).
 MAX_BODY_BYTES = 20 * 1024 * 1024
 #: 429s with a Retry-After one call waits for besides its attempts (the budget bounds them too).
 MAX_REFUSALS = 20
@@ -97,6 +107,13 @@ RETRYABLE = (Timeout, ServiceUnavailable, RateLimited, UnreadableAnswer)
 #: Klanten handed to the caller at a time: a page of 20,000 (a service that ignores paging) is
 #: planned and written in slices, never in one transaction.
 SLICE_SIZE = 250
+#: What the administrator reads when a list answer is larger than DIGITALEFACTUUR_MAX_LIST_MB
+#: (the setting and the bound are in the technical details, for whoever runs the server).
+_LIST_TOO_LARGE = gettext_lazy(
+    "De klantenlijst van DigitaleFactuur is groter dan de koppeling accepteert; de "
+    "synchronisatie is gestopt. Heeft het account werkelijk zoveel klanten, vraag dan wie de "
+    "server beheert de grens voor de klantenlijst te verhogen (de technische details noemen "
+    "de instelling); zo niet, neem dan contact op met DigitaleFactuur.")
 #: A number no klant carries, to see whether the number filter is honoured at all.
 _UNUSED_NUMBER = "0"
 
@@ -188,6 +205,7 @@ class DigitaleFactuurClient:
         test_timeout: float = 5,
         total_timeout: float | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        max_list_bytes: int | None = None,
         gate: Gate | None = None,
     ):
         account_id, access_code = str(account_id).strip(), str(access_code).strip()
@@ -207,6 +225,9 @@ class DigitaleFactuurClient:
         self.max_attempts = max(1, int(max_attempts))
         self.retry_budget = float(retry_budget)
         self.max_body_bytes = int(max_body_bytes)
+        # A list answer is never held whole (`_klanten_parts`), so it may be larger than any
+        # other; the product's bound comes from the settings (`from_settings`).
+        self.max_list_bytes = int(max_list_bytes or max_body_bytes)
         self._sleep = sleep
         self._clock = clock
         self.gate = gate
@@ -239,6 +260,7 @@ class DigitaleFactuurClient:
             "test_timeout": settings.DIGITALEFACTUUR_TEST_TIMEOUT,
             "max_attempts": settings.DIGITALEFACTUUR_MAX_ATTEMPTS,
             "retry_budget": settings.DIGITALEFACTUUR_RETRY_BUDGET,
+            "max_list_bytes": int(settings.DIGITALEFACTUUR_MAX_LIST_MB * 2**20),
             **overrides,
         }
         base_url = options.pop("base_url")
@@ -263,11 +285,16 @@ class DigitaleFactuurClient:
                    read_ahead: ReadAhead | None = None) -> Iterator[list[DfKlant]]:
         """Every klant of the account, in slices of at most SLICE_SIZE, each id once.
 
-        Pages are fetched from 1. The list ends at a page without klant, or at a page that
-        brings no id not read before (`listing.ended_by_repeat`): whether the service pages at
-        all is not documented. Ids read before are dropped (`seen` collects them; pass a set to
-        keep them); klanten without an id pass, for the caller to skip with the reason. When
-        pages keep bringing more repeats than news, the service loops: ProtocolError.
+        Pages are fetched from 1. The list ends at a page without klant, or at a page whose
+        first slice brings no id not read before (`listing.ended_by_repeat`): whether the
+        service pages at all is not documented. Ids read before are dropped (`seen` collects
+        them; pass a set to keep them); klanten without an id pass, for the caller to skip with
+        the reason. When pages keep bringing more repeats than news, the service loops:
+        ProtocolError.
+
+        A page is handed out a slice at a time while it is still arriving (`_klanten_parts`):
+        a service that answers every klant at once costs a slice of memory, not the answer.
+        Its page 2 (every klant again) is let go as soon as its first slice shows the repeat.
 
         With `read_ahead` (the run's workers' `pages`), once page 2 has shown that the service
         pages (it brought new klanten, as many as page 1), the next pages are read while the
@@ -280,20 +307,21 @@ class DigitaleFactuurClient:
         page, first_size, ahead = 1, 0, None
         try:
             while True:
+                url = redact_url(self._url("klanten", {"page": page}))
                 if ahead is not None:
                     klanten, url = next(ahead)
+                    parts = (klanten[start:start + SLICE_SIZE]
+                             for start in range(0, len(klanten), SLICE_SIZE))
                 else:
-                    klanten, url = self.read_page(page)
-                fresh = _news(klanten, seen, listing, page, url, "een klant")
-                if fresh is None:
+                    parts = self._klanten_parts({"page": page})
+                judged = yield from _fresh_slices(parts, seen, listing, page, url)
+                if judged is None:
                     return
-                first_size = first_size or len(klanten)
-                if (page == 2 and read_ahead is not None and len(fresh) == len(klanten)
-                        and len(klanten) >= first_size):
+                size, fresh = judged
+                first_size = first_size or size
+                if page == 2 and read_ahead is not None and fresh == size >= first_size:
                     ahead = read_ahead(_read_from(page + 1), lambda answer, full=first_size:
                                        len(answer[0]) >= full)
-                for start in range(0, len(fresh), SLICE_SIZE):
-                    yield fresh[start:start + SLICE_SIZE]
                 page += 1
         finally:
             if ahead is not None:
@@ -301,7 +329,9 @@ class DigitaleFactuurClient:
 
     def read_page(self, page: int) -> tuple[list[DfKlant], str]:
         """Page `page` of the klanten list as answered (with its redacted URL), retried."""
-        return self._call("GET", "klanten", {"page": page}, None, self._klanten)
+        params = {"page": page}
+        klanten = [klant for part in self._klanten_parts(params) for klant in part]
+        return klanten, redact_url(self._url("klanten", params))
 
     def iter_klanten(self) -> Iterator[DfKlant]:
         """Every klant of the account, each id once."""
@@ -408,20 +438,16 @@ class DigitaleFactuurClient:
         """
         seconds = float(timeout or self.test_timeout)
         quick = {"timeouts": (seconds, seconds), "total": 2 * seconds}
-        body, url = self._attempt("GET", "klanten", {"page": 1}, None, 1, **quick)
-        first = self._parse(parse_klanten, body, url)
+        first = self._first_slice({"page": 1}, quick)
         reading = ApiReading()
         try:
             if first:
-                body, url = self._attempt("GET", "klanten", {"page": 2}, None, 1, **quick)
-                second = self._parse(parse_klanten, body, url)
-                # Page 2 holding only page 1's klanten: every klant at once, or the last page
-                # repeated (the two cannot be told apart with one page of klanten).
+                second = self._first_slice({"page": 2}, quick)
+                # Page 2 starting with page 1's klanten only: every klant at once, or the last
+                # page repeated (the two cannot be told apart with one page of klanten).
                 same = {k.id for k in second} <= {k.id for k in first}
                 reading.paging = "ignored" if second and same else "honoured"
-            body, url = self._attempt("GET", "klanten", {"relatienummer": _UNUSED_NUMBER}, None,
-                                      1, **quick)
-            filtered = self._parse(parse_klanten, body, url)
+            filtered = self._first_slice({"relatienummer": _UNUSED_NUMBER}, quick)
             if filtered:
                 reading.number_filter = "ignored"
             elif first:
@@ -430,6 +456,17 @@ class DigitaleFactuurClient:
             logger.info("digitalefactuur test: reading the open points stopped: %s",
                         type(error).__name__)
         return reading
+
+    def _first_slice(self, params: Mapping[str, object], quick: dict) -> list[DfKlant]:
+        """The first slice of a list answer, one attempt: the rest is not read (an account
+        that does not page would answer every klant to each question of the test)."""
+        answer, url = self._attempt("GET", "klanten", params, None, 1, stream=True, **quick)
+        parts = self._read_klanten(answer, url)
+        try:
+            return next(parts, [])
+        finally:
+            parts.close()
+            answer.close()
 
     # --- the one door -------------------------------------------------------------------------
 
@@ -495,17 +532,21 @@ class DigitaleFactuurClient:
 
     def _attempt(self, method: str, action: str, params: Mapping[str, object] | None,
                  xml: bytes | None, attempt: int, *, timeouts: tuple[float, float] | None = None,
-                 total: float | None = None) -> tuple[bytes, str]:
+                 total: float | None = None, stream: bool = False) -> tuple[bytes, str]:
         """One request, one answer: the body of a success, or the matching error raised.
 
         Returns the body and the redacted URL. The full URL is never kept in a local variable:
         error reporters that capture a traceback's locals must find only the redacted one.
+
+        With `stream` (a list answer), a success is returned unread, as a `transport.BodyStream`
+        bounded by `max_list_bytes` and by what is left of the deadline, for the caller to read
+        and close; an error (`NNN message`, whatever the status) is read whole as always.
         """
         url = redact_url(self._url(action, params))
         timeouts = timeouts or (self.connect_timeout, self.read_timeout)
         started = time.monotonic()
         deadline = started + (total or self.total_timeout)
-        status, retry_after, body, failure = None, None, b"", None
+        status, retry_after, body, failure, answer = None, None, b"", None, None
         with transport.watch(deadline - time.monotonic()) as watch:
             try:
                 try:
@@ -521,18 +562,22 @@ class DigitaleFactuurClient:
                     status = response.status_code
                     retry_after = response.headers.get("Retry-After")
                     # A 3xx is classified on its status alone: its body is never read.
-                    if not 300 <= status < 400:
+                    if stream and 200 <= status < 300:
+                        answer, body = self._open_stream(response, watch, deadline)
+                    elif not 300 <= status < 400:
                         body = transport.read_body(response, deadline, self.max_body_bytes)
                 finally:
-                    # Disarmed before the connection goes back to the pool.
+                    # Disarmed before the connection goes back to the pool (a stream watches
+                    # each of its reads itself).
                     watch.cancel()
-                    response.close()
+                    if answer is None:
+                        response.close()
                     del response  # it holds the full URL: no traceback's locals may hold it
             # Every failure of the wire, whatever family it comes from, is classified in one
             # place. Foreign exceptions name the URL, code included: they are translated here
             # and never chained (the new error is raised outside this block, without context).
             except Exception as exc:  # every family: transport.failure_for says why
-                failure = transport.failure_for(exc, url=url, detail=self._describe(exc))
+                failure = self._failure(exc, url, stream)
         if watch.expired:  # whatever the cut socket made of the answer, it came too late
             failure = Timeout(url=url, detail="totale wachttijd verstreken")
         if failure is None:
@@ -541,8 +586,90 @@ class DigitaleFactuurClient:
         if self.gate is not None:
             self.gate.answered(failure)
         if failure is not None:
+            if answer is not None:
+                answer.close()
             raise failure
-        return body, url
+        return (answer if answer is not None else body), url
+
+    def _open_stream(self, response, watch, deadline: float):
+        """A success to a list request: (an unread BodyStream, b""), or (None, the whole body)
+        when it starts like an error (`NNN message`), which is read as any other answer."""
+        if transport.too_large(response, self.max_list_bytes):
+            raise transport.TooLarge(self.max_list_bytes)
+        head = transport.read_head(response, deadline, self.max_body_bytes)
+        if is_error_body(head):
+            return None, head + transport.read_body(response, deadline,
+                                                    self.max_body_bytes - len(head))
+        return transport.BodyStream(response, watch.connection, deadline - time.monotonic(),
+                                    self.max_list_bytes, head), b""
+
+    def _failure(self, exc: Exception, url: str, listing: bool) -> DigitaleFactuurError:
+        """`transport.failure_for`, with a list answer past its bound saying what to do."""
+        if listing and isinstance(exc, transport.TooLarge):
+            return ProtocolError(_LIST_TOO_LARGE, url=url,
+                                 detail=f"klantenlijst > {exc.limit} bytes "
+                                        "(DIGITALEFACTUUR_MAX_LIST_MB)")
+        return transport.failure_for(exc, url=url, detail=self._describe(exc))
+
+    def _klanten_parts(self, params: Mapping[str, object]) -> Iterator[list[DfKlant]]:
+        """One answer of the klanten list, its klanten in parts of at most SLICE_SIZE as they
+        arrive, retried like any read (`_retrying`).
+
+        Memory holds a part and a klant's worth of the answer, never the answer. A failure
+        while reading, after parts were handed out, is retried too: the answer is asked for
+        again and the klanten already handed out are passed over (by their count: the order
+        of one list is taken as stable, as paging itself takes it; `iter_pages` drops an id
+        read twice anyway). The retry budget counts from the first attempt, the caller's time
+        with the parts included: a long answer that fails late is not asked for again.
+        """
+        attempts, handed = itertools.count(1), 0
+        for attempt in self._retrying():
+            with attempt:
+                answer, url = self._attempt("GET", "klanten", params, None, next(attempts),
+                                            stream=True)
+            if attempt.retry_state.outcome.failed:
+                continue  # the retry policy decides (tenacity raises when it stops)
+            skip = handed
+            try:
+                for part in self._read_klanten(answer, url):
+                    part, skip = part[skip:], max(0, skip - len(part))
+                    if part:
+                        handed += len(part)
+                        yield part
+            except DigitaleFactuurError as failure:
+                # This attempt failed after all: the policy decides as for any other.
+                attempt.retry_state.set_exception((type(failure), failure, None))
+            finally:
+                answer.close()
+
+    def _read_klanten(self, answer: transport.BodyStream, url: str) -> Iterator[list[DfKlant]]:
+        """The klanten of a streamed list answer in parts of at most SLICE_SIZE."""
+        reader, part = KlantenReader(), []
+        while True:
+            failure = None
+            try:
+                chunk = answer.read()
+                part += reader.feed(chunk) if chunk else reader.close()
+            except KlantTooLarge as exc:
+                failure = ProtocolError(url=url, detail=exc.reason)
+            except SchemaError as exc:
+                # Forbidden XML is no accident; anything else unreadable may be one (retried).
+                error = ProtocolError if exc.forbidden else UnreadableAnswer
+                failure = error(url=url, detail=self._scrub(exc.reason))
+            except Exception as exc:  # every family of the wire: as in `_attempt`
+                failure = self._failure(exc, url, True)
+            if failure is not None:
+                # The reason only, never the body: it holds client data.
+                logger.warning("digitalefactuur klanten: %s after %d bytes of the answer: %s",
+                               type(failure).__name__, answer.size, failure.detail)
+                raise failure
+            while len(part) >= SLICE_SIZE:
+                yield part[:SLICE_SIZE]
+                del part[:SLICE_SIZE]
+            if not chunk:
+                break
+        if part:
+            yield part
 
     def _send(self, method, action, params, xml, timeouts) -> requests.Response:
         # Through the adapter alone: requests' redirect handling reads a 3xx's body.
@@ -701,6 +828,44 @@ def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) 
     listing.pages += 1
     if not items:
         return None
+    fresh, new_ids = _sift(items, seen, listing)
+    if not new_ids:
+        listing.ended_by_repeat = page > 1
+        return None
+    _count_read(fresh, listing, url, noun)
+    return fresh
+
+
+def _fresh_slices(parts: Iterable[list[DfKlant]], seen: set[str], listing: Listing, page: int,
+                  url: str) -> Generator[list[DfKlant], None, tuple[int, int] | None]:
+    """`_news` for a page of klanten that arrives in parts: yields what each part brings that
+    was not read before, and returns (klanten on the page, klanten handed out), or None where
+    the list ends: at an empty page, or at a page whose first part brings no id not read
+    before. Then the rest of the page is not read (`parts` is closed): a service that answers
+    every klant on every page would otherwise send its whole list once more for nothing.
+    """
+    listing.pages += 1
+    size = handed = 0
+    try:
+        for part in parts:
+            fresh, new_ids = _sift(part, seen, listing)
+            if not size and not new_ids:
+                listing.ended_by_repeat = page > 1
+                return None
+            size += len(part)
+            if fresh:
+                _count_read(fresh, listing, url, "een klant")
+                handed += len(fresh)
+                yield fresh
+    finally:
+        close = getattr(parts, "close", None)
+        if close is not None:
+            close()
+    return (size, handed) if size else None
+
+
+def _sift(items: list, seen: set[str], listing) -> tuple[list, int]:
+    """The items whose id was not read before (and those without id), and how many new ids."""
     fresh, new_ids = [], 0
     for item in items:
         if item.id:
@@ -710,15 +875,15 @@ def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) 
             seen.add(item.id)
             new_ids += 1
         fresh.append(item)
-    if not new_ids:
-        listing.ended_by_repeat = page > 1
-        return None
+    return fresh, new_ids
+
+
+def _count_read(fresh: list, listing, url: str, noun: str) -> None:
     listing.read += len(fresh)
     if listing.pages >= 3 and listing.repeated > listing.read:
         raise ProtocolError(url=url, detail=(
             f"de lijst eindigt niet: {listing.pages} pagina's brachten "
             f"{listing.repeated} keer {noun} die al gelezen was"))
-    return fresh
 
 
 def id_order(klant: DfKlant) -> tuple[int, int, str]:

@@ -11,7 +11,10 @@ document with a DOCTYPE is refused before it is parsed, so no DTD, entity or ext
 is ever read, and a hostile or broken server cannot make us expand entities or fetch files; no
 element may nest deeper than MAX_DEPTH. What passes is parsed by ElementTree's C parser (expat),
 whole up to 1 MB, a chunk at a time above that (`parse_root`, `_read_children`; `invoice_schema.py`
-reads through the same). Everything that cannot be read raises `SchemaError`.
+reads through the same). A list answer can also be read as it arrives (`KlantenReader`, fed by
+the client a part of the body at a time): the same guard, its prolog held until the root element
+starts, each klant let go once read and bounded in bytes (MAX_KLANT_BYTES). Everything that
+cannot be read raises `SchemaError`.
 
 Writing is strict: documents are built with ElementTree (never by formatting strings), always
 UTF-8, and characters XML 1.0 forbids are stripped, each stripping reported as a Dutch warning
@@ -108,6 +111,9 @@ _CHUNK_BYTES = 4 * 1024
 MAX_DEPTH = 32
 #: Nested elements are kept this deep inside a klant; below that their text only.
 _KEPT_DEPTH = 4
+#: Bytes of a list answer that may arrive without completing a klant (KlantenReader): a klant
+#: is some 1 kB; a server sending one of megabytes, or a flood between klanten, is refused.
+MAX_KLANT_BYTES = 1024 * 1024
 #: Elements one klant may hold; a server inventing millions is refused.
 MAX_ELEMENTS_PER_KLANT = 2_000
 #: An id is DigitaleFactuur's text, kept as text, but not an unbounded one (the link's column).
@@ -219,49 +225,69 @@ def _checked_data(body: bytes) -> bytes:
     return data
 
 
-def _read_children(data: bytes, list_root: str | None = "klanten"):
-    """Read a document a chunk at a time with ElementTree's C pull parser, yielding ("root",
-    the root) as it starts, ("child", each child of the root) as it ends, and ("end", the root).
+class _ChildReader:
+    """A document fed a chunk at a time to ElementTree's C pull parser; `feed` and `close`
+    yield ("root", the root) as it starts, ("child", each child of the root) as it ends, and
+    ("end", the root).
 
-    The caller decides what it keeps (`_iter_large` clears each child once read). The guard
-    holds while reading, before anything costs memory: no element deeper than MAX_DEPTH, and
-    no more than MAX_ELEMENTS_PER_KLANT elements in one child of a `list_root` root (None: of
-    any root), or in the whole document under any other root. Only the root's children are
-    handed over: a Python step per event is the price of the guard, a yield per element would
-    double it.
+    The caller decides what it keeps (`_iter_large` and `KlantenReader` clear each child once
+    read). The guard holds while reading, before anything costs memory: no element deeper than
+    MAX_DEPTH, and no more than MAX_ELEMENTS_PER_KLANT elements in one child of a `list_root`
+    root (None: of any root), or in the whole document under any other root. Only the root's
+    children are handed over: a Python step per event is the price of the guard, a yield per
+    element would double it. The data fed must have passed `_refuse_doctype`.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
-    depth = counted = 0
-    per_child = False
 
-    def guarded(events):
-        nonlocal depth, counted, per_child
-        for event, element in events:
-            if event == "start":
-                depth += 1
-                counted += 1
-                if depth > MAX_DEPTH:
-                    raise _too_deep()
-                if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
-                    raise SchemaError("te veel elementen in één klant")
+    def __init__(self, list_root: str | None = "klanten"):
+        self._parser = ET.XMLPullParser(events=("start", "end"))
+        self._list_root = list_root
+        self._depth = self._counted = 0
+        self._per_child = False
+
+    def feed(self, data: bytes):
+        with _read_errors():
+            for offset in range(0, len(data), _CHUNK_BYTES):
+                self._parser.feed(data[offset:offset + _CHUNK_BYTES])
+                yield from self._guarded(self._parser.read_events())
+
+    def close(self):
+        with _read_errors():
+            self._parser.close()
+            yield from self._guarded(self._parser.read_events())
+
+    def _guarded(self, events):
+        # Locals in the loop (a Python step per event): the state is kept between parts.
+        depth, counted, per_child = self._depth, self._counted, self._per_child
+        try:
+            for event, element in events:
+                if event == "start":
+                    depth += 1
+                    counted += 1
+                    if depth > MAX_DEPTH:
+                        raise _too_deep()
+                    if counted > MAX_ELEMENTS_PER_KLANT and depth > 1:
+                        raise SchemaError("te veel elementen in één klant")
+                    if depth == 1:
+                        per_child = (self._list_root is None
+                                     or local_name(element.tag) == self._list_root)
+                        yield "root", element
+                    continue
+                depth -= 1
                 if depth == 1:
-                    per_child = list_root is None or local_name(element.tag) == list_root
-                    yield "root", element
-                continue
-            depth -= 1
-            if depth == 1:
-                if per_child:
-                    counted = 0
-                yield "child", element
-            elif depth == 0:
-                yield "end", element
+                    if per_child:
+                        counted = 0
+                    yield "child", element
+                elif depth == 0:
+                    yield "end", element
+        finally:
+            self._depth, self._counted, self._per_child = depth, counted, per_child
 
-    with _read_errors():
-        for offset in range(0, len(data), _CHUNK_BYTES):
-            parser.feed(data[offset:offset + _CHUNK_BYTES])
-            yield from guarded(parser.read_events())
-        parser.close()
-        yield from guarded(parser.read_events())
+
+def _read_children(data: bytes, list_root: str | None = "klanten"):
+    """A whole document through `_ChildReader`, `_CHUNK_BYTES` at a time."""
+    reader = _ChildReader(list_root)
+    yield from reader.feed(data)
+    yield from reader.close()
 
 
 def parse_root(body: bytes) -> ET.Element:
@@ -398,6 +424,108 @@ def _iter_large(data: bytes):
                 root.clear()  # what was read is not kept
         elif kind == "end":
             yield _klant_from_element(element)
+
+
+class KlantTooLarge(SchemaError):
+    """More than `limit` bytes of a list answer arrived without completing a klant."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"klant > {limit} bytes", forbidden=True)
+        self.limit = limit
+
+
+class KlantenReader:
+    """The klanten of a list answer read as it arrives: `feed` each part of the body as it
+    comes and get the klanten it completed, `close` at the end for the last ones.
+
+    The same reading as `parse_klanten`, with the same safety: the prolog is held until the
+    root element starts and refused if it declares a DOCTYPE (so no DTD, entity or external
+    reference is ever read), the depth and element bounds of `_ChildReader` hold, and each
+    `<klant>` is let go once read. What it holds is therefore a klant's worth of the answer,
+    whatever the answer's size; `max_klant_bytes` bounds that worth: more bytes arriving
+    without a klant completing (one huge klant, a flood of whitespace) raise KlantTooLarge.
+    """
+
+    def __init__(self, max_klant_bytes: int = MAX_KLANT_BYTES):
+        self.max_klant_bytes = max_klant_bytes
+        self._start = b""  # the first bytes, until the document's start can be told
+        self._prolog: expat.XMLParserType | None = None  # reads until the root starts
+        self._held: list[bytes] | None = []  # the prolog's bytes (None once the root started)
+        self._children = _ChildReader()
+        self._root = self._root_name = None
+        self._pending = 0  # bytes fed since the last klant completed
+
+    def feed(self, data: bytes) -> list[DfKlant]:
+        if self._held is not None:
+            self._count(len(data))
+            data = self._through_prolog(bytes(data))
+            if data is None:
+                return []
+            self._pending = 0  # counted again below, a piece at a time
+        klanten = []
+        # A piece at a time, so the bound holds to a piece whatever the size of `data`.
+        for offset in range(0, len(data), _CHUNK_BYTES):
+            piece = data[offset:offset + _CHUNK_BYTES]
+            self._count(len(piece))
+            found = self._klanten(self._children.feed(piece))
+            if found:
+                self._pending = 0
+                klanten += found
+        return klanten
+
+    def close(self) -> list[DfKlant]:
+        klanten = []
+        if self._held is not None:  # the root element never started
+            data = b"".join(self._held) if self._prolog is not None else self._start
+            if not data:
+                raise SchemaError("leeg antwoord")
+            _refuse_doctype(data)  # raises, saying what is wrong with the prolog
+            klanten = self._klanten(self._children.feed(data))
+        return klanten + self._klanten(self._children.close())
+
+    def _through_prolog(self, data: bytes) -> bytes | None:
+        """What to hand to the pull parser once the root element has started (the prolog
+        included), else None: `_refuse_doctype`'s pass, fed a part at a time."""
+        if self._prolog is None:
+            # What a generous reader forgives (`_prepare`) is seen whole: a BOM may be split.
+            self._start = _prepare(self._start + data)
+            if len(self._start) < 4:
+                return None
+            data, self._start = self._start, b""
+            self._prolog = expat.ParserCreate()
+            self._prolog.StartDoctypeDeclHandler = _doctype_found
+            self._prolog.StartElementHandler = _prolog_ended
+        self._held.append(data)
+        try:
+            with _read_errors():
+                self._prolog.Parse(data, False)
+        except _PrologRead:
+            held, self._held = b"".join(self._held), None
+            return held
+        except _DoctypeFound:
+            raise SchemaError("verboden XML-constructie (DTD)", forbidden=True) from None
+        return None
+
+    def _count(self, size: int) -> None:
+        self._pending += size
+        if self._pending > self.max_klant_bytes:
+            raise KlantTooLarge(self.max_klant_bytes)
+
+    def _klanten(self, events) -> list[DfKlant]:
+        klanten = []
+        for kind, element in events:
+            if kind == "root":
+                self._root, self._root_name = element, local_name(element.tag)
+                if self._root_name not in ("klanten", "klant"):
+                    raise SchemaError(f"onverwacht hoofdelement <{self._root_name[:40]}>")
+            elif self._root_name == "klanten":
+                if kind == "child":
+                    if local_name(element.tag) == "klant":
+                        klanten.append(_klant_from_element(element))
+                    self._root.clear()  # what was read is not kept
+            elif kind == "end":
+                klanten.append(_klant_from_element(element))
+        return klanten
 
 
 def parse_klanten(body: bytes) -> list[DfKlant]:

@@ -14,8 +14,10 @@ connection back in the pool is never cut.
 Only `client.py` uses this module: it mounts `WatchedAdapter` on its session, sends each
 request with `send` (through the adapter alone: requests' redirect handling reads a 3xx's whole
 body and parses its `Location` even with redirects off), wraps it in `watch(seconds)`, reads each
-answer with `read_body` (bounded in size and time), and turns whatever the wire raised into one
-of our errors with `failure_for`, the one place that classifies a transport failure.
+answer with `read_body` (bounded in size and time) or, a list answer, a part at a time with
+`BodyStream` (bounded alike, the caller's time between parts not counted), and turns whatever
+the wire raised into one of our errors with `failure_for`, the one place that classifies a
+transport failure.
 """
 
 from __future__ import annotations
@@ -218,9 +220,7 @@ class DeadlinePassed(Exception):
 
 def read_body(response, deadline: float, max_bytes: int) -> bytes:
     """The body of a streamed `requests` response, refused past `max_bytes` or the deadline."""
-    declared = response.headers.get("Content-Length", "")
-    # isascii: "²" is a digit to isdigit() and not a number to int().
-    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+    if too_large(response, max_bytes):
         raise TooLarge(max_bytes)
     chunks, size = [], 0
     while True:
@@ -235,6 +235,72 @@ def read_body(response, deadline: float, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise TooLarge(max_bytes)
         chunks.append(chunk)
+
+
+def read_head(response, deadline: float, max_bytes: int) -> bytes:
+    """The first bytes of a body, enough to tell an error (`NNN message`) from a document: up
+    to four past any leading whitespace (and byte order mark), or all there is."""
+    head = b""
+    while len(head.lstrip(b" \t\r\n\x0b\x0c\xef\xbb\xbf")) < 4:
+        if time.monotonic() > deadline:
+            raise DeadlinePassed("total deadline passed while reading the answer")
+        chunk = response.raw.read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            break
+        head += chunk
+        if len(head) > max_bytes:
+            raise TooLarge(max_bytes)
+    return head
+
+
+def too_large(response, max_bytes: int) -> bool:
+    """Whether the answer says (Content-Length) that it is larger than `max_bytes`."""
+    declared = response.headers.get("Content-Length", "")
+    # isascii: "²" is a digit to isdigit() and not a number to int().
+    return declared.isascii() and declared.isdigit() and int(declared) > max_bytes
+
+
+class BodyStream:
+    """The body of a streamed answer read a part at a time, for a caller that works on each
+    part before it asks for the next (a list answer parsed while it arrives).
+
+    Each read is watched like a request: the watchdog cuts the connection when the reads have
+    taken `seconds` together. The time the caller spends between reads does not count: then the
+    server waits for us, not we for it. Past `max_bytes` in all, TooLarge. `close` lets the
+    connection go (back to the pool when the body was read to its end, else closed).
+    """
+
+    def __init__(self, response, connection, seconds: float, max_bytes: int,
+                 head: bytes = b""):
+        self._response, self._connection = response, connection
+        self._left = seconds
+        self.max_bytes = max_bytes
+        self._head = head
+        self.size = len(head)
+
+    def read(self) -> bytes:
+        """The next part of the body; b"" at its end."""
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        if self._left <= 0:
+            raise DeadlinePassed("total deadline passed while reading the answer")
+        started = time.monotonic()
+        with watch(self._left) as current:
+            current.connection = self._connection
+            chunk = self._response.raw.read1(_CHUNK_BYTES, decode_content=True)
+        self._left -= time.monotonic() - started
+        if current.expired:
+            raise DeadlinePassed("total deadline passed while reading the answer")
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise TooLarge(self.max_bytes)
+        return chunk
+
+    def close(self) -> None:
+        if self._response is not None:
+            self._response.close()
+            self._response = self._connection = None
 
 
 # --- classifying a failure --------------------------------------------------------------------
