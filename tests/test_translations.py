@@ -194,6 +194,33 @@ def test_placeholders_and_markup_survive_translation(entries):
     assert mismatches == [], "\n".join(mismatches)
 
 
+#: What belongs in the technical details, never in what an administrator reads (issue 16): a
+#: setting's name (DIGITALEFACTUUR_BASE_URL) or an exception class (ConnectionError).
+SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+EXCEPTION_CLASS = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
+
+
+def test_no_message_names_a_setting_or_an_exception(entries):
+    """Every text of ours, in both languages, says what to do in the administrator's words;
+    the setting or exception behind it goes to the technical details."""
+    # given every entry of the catalogue
+    # when each text is looked through for a setting's or an exception's name
+    found = [f"{entry.label}: {text!r}" for entry in entries
+             for text in [entry.msgid, entry.msgid_plural or "", *entry.msgstr.values()]
+             if SETTING_NAME.search(text) or EXCEPTION_CLASS.search(text)]
+    # then there is none
+    assert found == []
+
+
+def test_the_guard_recognises_a_setting_and_an_exception():
+    # given texts as they must not be shown, and as they may
+    shown = ["verhoog DIGITALEFACTUUR_MAX_LIST_MB", "(ConnectionError: refused)"]
+    allowed = ["DigitaleFactuur is niet bereikbaar", "BTW-nummer NL001234567B01", "KVK"]
+    # then only the first are caught
+    assert all(SETTING_NAME.search(t) or EXCEPTION_CLASS.search(t) for t in shown)
+    assert not any(SETTING_NAME.search(t) or EXCEPTION_CLASS.search(t) for t in allowed)
+
+
 def test_the_parser_reads_multiline_plural_and_fuzzy_entries(tmp_path):
     """The little .po parser itself: continuation lines, plurals, flags and the header."""
     # given a .po with a header, a multi-line entry, a plural and a fuzzy entry

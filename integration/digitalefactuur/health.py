@@ -173,4 +173,4 @@ def address() -> tuple[str, str]:
         return url, _("de sandbox")
     if url == settings.DIGITALEFACTUUR_PRODUCTION_URL:
         return url, _("de echte DigitaleFactuur")
-    return url, _("een ander adres (DIGITALEFACTUUR_BASE_URL)")
+    return url, _("een ander adres, ingesteld op de server")
