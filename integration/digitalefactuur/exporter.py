@@ -31,6 +31,7 @@ relation no longer carries that number are removed; nothing is ever deleted in D
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import Q
@@ -56,10 +57,12 @@ from .mapping import (
     CREDITOR,
     DEBTOR,
     NUMBER_FIELD,
+    TABLES,
     Export,
     classify,
     fingerprint,
     klant_diff,
+    raw_relation_hash,
     to_klant,
 )
 from .plan import compare_found, export_state
@@ -412,36 +415,86 @@ def _export_chunks(ctx, relations, senders: Senders) -> None:
     processed = 0
     planned = _plan_chunk(ctx, relations, 0)
     while planned is not None:
-        chunk, plans = planned
+        ids, plans = planned
         writes = ChunkWrites()
         try:
             answers = senders.start_chunk(
                 [pending.write for pending in plans if pending is not None and pending.write],
                 ctx.stop_sending)
             try:
-                planned = _plan_chunk(ctx, relations, chunk[-1].pk)
+                planned = _plan_chunk(ctx, relations, ids[-1])
             finally:
                 # A planning failure is raised once this chunk's answers are recorded.
                 _record_chunk(ctx, plans, answers(), writes)
         finally:
             # Whatever was sent before a halt is recorded: the links stay true.
             ctx.writer.write(ctx, writes)
-        processed += len(chunk)
+        processed += len(ids)
         ctx.progress(processed=processed)
         ctx.beat()
     ctx.progress(processed=processed, final=True)
 
 
-def _plan_chunk(ctx, relations, last_id: int) -> tuple[list, list] | None:
-    """The next chunk after `last_id` and what to send for every (relation, kind) of it."""
-    chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
-    if not chunk:
+#: The relation columns `mapping.raw_relation_hash` reads, whatever the relation's kind.
+HASHED_COLUMNS = tuple(sorted({"kind", *NUMBER_FIELD.values(),
+                               *(name for table in TABLES.values() for row in table
+                                 if row.direction == "both" for name in row.fields)}))
+
+
+def _unchanged_by_values(ctx, relations, last_id: int) -> tuple[list[int], list, set[int]]:
+    """The next chunk's ids after `last_id`, read as plain values, and which of its (relation,
+    kind) pairs its links prove unchanged: (ids, [(relation id, kind, unchanged?)] in plan
+    order, the ids some kind of which may have changed).
+
+    A link whose relation raw hash equals the hash of the relation's stored values, and whose
+    klant did not vanish, is what `plan_one` calls unchanged; deciding that from values (no
+    relation, no link, no klant built; no JSON column read) is what keeps a no-op resync with
+    Bijwerken on close to its page reads. The rest is planned from full models.
+    """
+    rows = list(relations.filter(pk__gt=last_id).order_by("pk")
+                .values_list("pk", *HASHED_COLUMNS)[:CHUNK_SIZE])
+    if not rows:
+        return [], [], set()
+    ids = [row[0] for row in rows]
+    hashes = {(relation_id, kind): (df_id, relation_raw_hash)
+              for relation_id, kind, df_id, relation_raw_hash in DfLink.objects
+              .filter(relation_id__in=ids)
+              .values_list("relation_id", "kind", "df_id", "relation_raw_hash")}
+    pairs, changed = [], set()
+    for pk, *values in rows:
+        # The mapping reads a relation's stored values from its __dict__ (stored_value).
+        stored = SimpleNamespace(**dict(zip(HASHED_COLUMNS, values, strict=True)))
+        for kind, number_field in NUMBER_FIELD.items():
+            if not getattr(stored, number_field).strip():
+                continue
+            df_id, relation_raw_hash = hashes.get((pk, kind), ("", ""))
+            unchanged = (bool(relation_raw_hash) and df_id not in ctx.vanished_ids
+                         and raw_relation_hash(stored, kind) == relation_raw_hash)
+            pairs.append((pk, kind, unchanged))
+            if not unchanged:
+                changed.add(pk)
+    return ids, pairs, changed
+
+
+def _plan_chunk(ctx, relations, last_id: int) -> tuple[list[int], list] | None:
+    """The next chunk's ids after `last_id` and what to send for every (relation, kind) of it
+    (None where nothing is to be sent); full models only for the relations that may have
+    changed."""
+    ids, pairs, changed = _unchanged_by_values(ctx, relations, last_id)
+    if not ids:
         return None
-    links = links_of([relation.pk for relation in chunk])
-    return chunk, [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
-                   for relation in chunk
-                   for kind, number_field in NUMBER_FIELD.items()
-                   if getattr(relation, number_field).strip()]
+    models = Relation.objects.in_bulk(changed) if changed else {}
+    links = links_of(changed) if changed else {}
+    plans = []
+    for pk, kind, unchanged in pairs:
+        if unchanged:
+            plans.append(None)
+            continue
+        relation = models.get(pk)
+        # Deleted, or its number cleared, since the values were read: not exported.
+        if relation is not None and getattr(relation, NUMBER_FIELD[kind]).strip():
+            plans.append(plan_one(ctx, relation, kind, links.get((pk, kind))))
+    return ids, plans
 
 
 def _record_chunk(ctx, planned: list, answers: list, writes: ChunkWrites) -> None:
