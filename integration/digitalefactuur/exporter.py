@@ -46,12 +46,13 @@ from .concurrency import Answer, Senders
 from .errors import NotFound
 from .links import (
     AGREEMENT_FIELDS,
+    STATE_COLUMNS,
     DfLink,
     agree,
+    link_state,
     links_of,
     scope_types,
     stale_links,
-    state_of,
 )
 from .mapping import (
     CREDITOR,
@@ -175,7 +176,11 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
 def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
     """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
     gone = link is not None and link.df_id in ctx.vanished_ids
-    export, crm_fingerprint, changed = export_state(relation, kind, state_of(link))
+    # The link's fingerprints and raw hashes are all the comparison reads (its last klant
+    # is built only when there is something to send: `_plan_update`).
+    state = (link_state(link.relation_id, [getattr(link, c) for c in STATE_COLUMNS])
+             if link is not None else None)
+    export, crm_fingerprint, changed = export_state(relation, kind, state)
     if not (changed or gone):
         return None
     if export is None:
@@ -210,18 +215,20 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
 
 def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     link, relation, export = pending.link, pending.relation, pending.export
+    last_klant = link.last_klant
     pending.event.diff = {e: [o, n] for e, (o, n) in
-                          klant_diff(link.last_klant, export.klant, relation.kind).items()}
-    if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
+                          klant_diff(last_klant, export.klant, relation.kind).items()}
+    base_fingerprint = fingerprint(base, relation.kind) if base is not None else None
+    if base_fingerprint == export.fingerprint:
         # DigitaleFactuur holds these very values already (a write whose link update was
         # lost, or the same change made there): nothing to send, no conflict; agree again.
         pending.planned = _Sent(Action.UNCHANGED, holding=base)
         pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
         return
     if (base is not None and pending.kind not in ctx.imported_kinds
-            and fingerprint(base, relation.kind) != link.received_fingerprint):
+            and base_fingerprint != link.received_fingerprint):
         # DigitaleFactuur changed it since the last sync, and no import this run said so.
-        losing = klant_diff(link.last_klant, base, relation.kind)
+        losing = klant_diff(last_klant, base, relation.kind)
         if losing:
             pending.before.append(SyncEvent(
                 run=ctx.run, direction=EXPORT, relation=relation, number=pending.number,
@@ -435,66 +442,63 @@ def _export_chunks(ctx, relations, senders: Senders) -> None:
     ctx.progress(processed=processed, final=True)
 
 
-#: The relation columns `mapping.raw_relation_hash` reads, whatever the relation's kind.
-HASHED_COLUMNS = tuple(sorted({"kind", *NUMBER_FIELD.values(),
-                               *(name for table in TABLES.values() for row in table
-                                 if row.direction == "both" for name in row.fields)}))
+#: The relation columns `mapping.raw_relation_hash` and `to_klant` read, whatever the
+#: relation's kind (which includes what its display name is made of), in the model's field
+#: order, the primary key first: what `Relation.from_db` takes.
+_READ = {"id", "kind", *NUMBER_FIELD.values(),
+         *(name for table in TABLES.values() for row in table if row.direction == "both"
+           for name in row.fields)}
+LOADED_COLUMNS = tuple(f.attname for f in Relation._meta.concrete_fields if f.attname in _READ)
 
 
-def _unchanged_by_values(ctx, relations, last_id: int) -> tuple[list[int], list, set[int]]:
-    """The next chunk's ids after `last_id`, read as plain values, and which of its (relation,
-    kind) pairs its links prove unchanged: (ids, [(relation id, kind, unchanged?)] in plan
-    order, the ids some kind of which may have changed).
+def _unchanged_by_values(ctx, relations, last_id: int) -> tuple[list, list, dict]:
+    """The next chunk after `last_id`, read as plain values, and which of its (relation, kind)
+    pairs its links prove unchanged: (the rows, [(relation id, kind, unchanged?)] in plan
+    order, the rows by id of the relations some kind of which may have changed).
 
     A link whose relation raw hash equals the hash of the relation's stored values, and whose
     klant did not vanish, is what `plan_one` calls unchanged; deciding that from values (no
     relation, no link, no klant built; no JSON column read) is what keeps a no-op resync with
-    Bijwerken on close to its page reads. The rest is planned from full models.
+    Bijwerken on close to its page reads.
     """
     rows = list(relations.filter(pk__gt=last_id).order_by("pk")
-                .values_list("pk", *HASHED_COLUMNS)[:CHUNK_SIZE])
+                .values_list(*LOADED_COLUMNS)[:CHUNK_SIZE])
     if not rows:
-        return [], [], set()
-    ids = [row[0] for row in rows]
+        return [], [], {}
     hashes = {(relation_id, kind): (df_id, relation_raw_hash)
               for relation_id, kind, df_id, relation_raw_hash in DfLink.objects
-              .filter(relation_id__in=ids)
+              .filter(relation_id__in=[row[0] for row in rows])
               .values_list("relation_id", "kind", "df_id", "relation_raw_hash")}
-    pairs, changed = [], set()
-    for pk, *values in rows:
+    pairs, changed = [], {}
+    for row in rows:
         # The mapping reads a relation's stored values from its __dict__ (stored_value).
-        stored = SimpleNamespace(**dict(zip(HASHED_COLUMNS, values, strict=True)))
+        stored = SimpleNamespace(**dict(zip(LOADED_COLUMNS, row, strict=True)))
         for kind, number_field in NUMBER_FIELD.items():
             if not getattr(stored, number_field).strip():
                 continue
-            df_id, relation_raw_hash = hashes.get((pk, kind), ("", ""))
+            df_id, relation_raw_hash = hashes.get((stored.id, kind), ("", ""))
             unchanged = (bool(relation_raw_hash) and df_id not in ctx.vanished_ids
                          and raw_relation_hash(stored, kind) == relation_raw_hash)
-            pairs.append((pk, kind, unchanged))
+            pairs.append((stored.id, kind, unchanged))
             if not unchanged:
-                changed.add(pk)
-    return ids, pairs, changed
+                changed[stored.id] = row
+    return rows, pairs, changed
 
 
 def _plan_chunk(ctx, relations, last_id: int) -> tuple[list[int], list] | None:
     """The next chunk's ids after `last_id` and what to send for every (relation, kind) of it
-    (None where nothing is to be sent); full models only for the relations that may have
-    changed."""
-    ids, pairs, changed = _unchanged_by_values(ctx, relations, last_id)
-    if not ids:
+    (None where nothing is to be sent). Only the relations that may have changed become
+    models, from the values already read: the columns the mapping and the log read (any
+    other is deferred, read if ever asked for)."""
+    rows, pairs, changed = _unchanged_by_values(ctx, relations, last_id)
+    if not rows:
         return None
-    models = Relation.objects.in_bulk(changed) if changed else {}
+    models = {pk: Relation.from_db(relations.db, LOADED_COLUMNS, row)
+              for pk, row in changed.items()}
     links = links_of(changed) if changed else {}
-    plans = []
-    for pk, kind, unchanged in pairs:
-        if unchanged:
-            plans.append(None)
-            continue
-        relation = models.get(pk)
-        # Deleted, or its number cleared, since the values were read: not exported.
-        if relation is not None and getattr(relation, NUMBER_FIELD[kind]).strip():
-            plans.append(plan_one(ctx, relation, kind, links.get((pk, kind))))
-    return ids, plans
+    plans = [None if unchanged else plan_one(ctx, models[pk], kind, links.get((pk, kind)))
+             for pk, kind, unchanged in pairs]
+    return [row[0] for row in rows], plans
 
 
 def _record_chunk(ctx, planned: list, answers: list, writes: ChunkWrites) -> None:
