@@ -20,12 +20,19 @@ Each chunk goes in three steps: plan (the run's thread: compare, read what must 
 the write), send (the writes, in order, over a few workers as many at a time as the adaptive
 limit allows, at most `DIGITALEFACTUUR_CONCURRENCY`; or on the run's client), record (the
 run's thread, in plan order: links, events, counts). While a chunk's writes are under way the
-run's thread plans the next chunk; none of its writes goes out before this one is recorded, so
-a halt still stops the export between chunks. A create answered without an id (a text,
-an empty body) is linked after the chunk by its number. Links and events of a chunk are written
-together at its end, also when the run stops: a crash in between loses nothing that matters, as
-the next run finds a created klant by its number and repeats an update harmlessly. Links whose
-relation no longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
+run's thread saves the chunk before and plans the next chunk; none of its writes goes out before
+this one is recorded, so a halt still stops the export between chunks. A create answered without
+an id (a text, an empty body) is linked after the chunk by its number. Links and events of a
+chunk are written together, in chunk order, while the next chunk's writes are out (and at the
+end, also when the run stops): a crash in between loses nothing that matters, as the next run
+finds a created klant by its number and repeats an update harmlessly. Links whose relation no
+longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
+
+Planning starts from plain values: a chunk's relations are read as the columns the mapping
+reads, with their links' raw hashes; a (relation, kind) whose stored values hash to what its
+link recorded when both sides last agreed is unchanged, and nothing of it becomes a model
+(`_unchanged_by_values`). Only the others are built (from the values already read) and
+compared in full (`plan_one`).
 """
 
 from __future__ import annotations
@@ -417,29 +424,43 @@ def run_export(ctx) -> None:
 
 
 def _export_chunks(ctx, relations, senders: Senders) -> None:
-    """Chunk after chunk; while a chunk's writes are under way, the run's thread reads and
-    plans the next one (nothing of it is sent before this one is recorded and written)."""
+    """Chunk after chunk; while a chunk's writes are under way, the run's thread saves the
+    links and events of the chunk before and plans the next one (nothing of the next is sent
+    before this one is recorded)."""
     processed = 0
-    planned = _plan_chunk(ctx, relations, 0)
-    while planned is not None:
-        ids, plans = planned
-        writes = ChunkWrites()
-        try:
-            answers = senders.start_chunk(
-                [pending.write for pending in plans if pending is not None and pending.write],
-                ctx.stop_sending)
+    unsaved: list[ChunkWrites] = []  # recorded, saved while the next chunk's writes are out
+    try:
+        planned = _plan_chunk(ctx, relations, 0)
+        while planned is not None:
+            ids, plans = planned
+            writes = ChunkWrites()
             try:
-                planned = _plan_chunk(ctx, relations, ids[-1])
+                answers = senders.start_chunk(
+                    [pending.write for pending in plans if pending is not None and pending.write],
+                    ctx.stop_sending)
+                try:
+                    _save(ctx, unsaved)
+                    planned = _plan_chunk(ctx, relations, ids[-1])
+                finally:
+                    # A planning failure is raised once this chunk's answers are recorded.
+                    _record_chunk(ctx, plans, answers(), writes)
             finally:
-                # A planning failure is raised once this chunk's answers are recorded.
-                _record_chunk(ctx, plans, answers(), writes)
-        finally:
-            # Whatever was sent before a halt is recorded: the links stay true.
-            ctx.writer.write(ctx, writes)
-        processed += len(ids)
-        ctx.progress(processed=processed)
-        ctx.beat()
+                # Whatever was sent before a halt is recorded and saved: the links stay true.
+                unsaved.append(writes)
+            processed += len(ids)
+            ctx.progress(processed=processed)
+            ctx.beat()
+        _save(ctx, unsaved)
+    finally:
+        _save(ctx, unsaved)
     ctx.progress(processed=processed, final=True)
+
+
+def _save(ctx, unsaved: list[ChunkWrites]) -> None:
+    """The recorded chunks' links and events, in chunk order."""
+    while unsaved:
+        ctx.writer.write(ctx, unsaved[0])
+        unsaved.pop(0)
 
 
 #: The relation columns `mapping.raw_relation_hash` and `to_klant` read, whatever the
