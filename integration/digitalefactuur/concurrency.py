@@ -270,18 +270,21 @@ class Workers:
         caller works on this one: a read-ahead of as many pages as the limit has room for, at
         most `ahead` (memory holds at most that many pages besides the caller's; writing a
         page takes longer than reading one at an internet round trip, so a few hide it).
+        The read-ahead deepens by one page with every page the caller takes: the first page
+        comes alone, so a list that ends right there is not read past its end (a read-ahead
+        is a guess that the list goes on; each page that did makes the next guess bolder).
         After a page for which `more(page)` is false (a short page: likely the last), no page
         is read ahead until one is asked for. An error is raised where its page comes.
         Closing the iterator stops the reading; pages already under way are read and
         dropped."""
         under_way: deque[Future] = deque()
-        page, more_ahead = 1, True
+        page, more_ahead, taken = 1, True, 0
         try:
             while True:
                 if not under_way:
                     under_way.append(self.submit(read, page))
                     page += 1
-                while more_ahead and len(under_way) < min(self.cap, ahead):
+                while more_ahead and len(under_way) < min(self.cap, ahead, taken + 1):
                     future = self.submit(read, page, wait=False)
                     if future is None:
                         break
@@ -289,6 +292,7 @@ class Workers:
                     page += 1
                 answer = under_way.popleft().result()
                 more_ahead = more(answer)
+                taken += 1
                 yield answer
         finally:
             for future in under_way:
