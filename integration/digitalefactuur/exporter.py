@@ -180,13 +180,18 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
 
 # --- plan: the run's thread ------------------------------------------------------------------
 
-def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
-    """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
+def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None, *,
+             raw_hash_differs: bool = False) -> _Pending | None:
+    """What to send for one (relation, kind); None when it is unchanged (nothing to send).
+    `raw_hash_differs`: the relation's raw hash was compared with the link's already (and
+    differed), so the fingerprints decide."""
     gone = link is not None and link.df_id in ctx.vanished_ids
     # The link's fingerprints and raw hashes are all the comparison reads (its last klant
     # is built only when there is something to send: `_plan_update`).
     state = (link_state(link.relation_id, [getattr(link, c) for c in STATE_COLUMNS])
              if link is not None else None)
+    if state is not None and raw_hash_differs:
+        state = replace(state, relation_raw_hash="")
     export, crm_fingerprint, changed = export_state(relation, kind, state)
     if not (changed or gone):
         return None
@@ -517,7 +522,8 @@ def _plan_chunk(ctx, relations, last_id: int) -> tuple[list[int], list] | None:
     models = {pk: Relation.from_db(relations.db, LOADED_COLUMNS, row)
               for pk, row in changed.items()}
     links = links_of(changed) if changed else {}
-    plans = [None if unchanged else plan_one(ctx, models[pk], kind, links.get((pk, kind)))
+    plans = [None if unchanged else plan_one(ctx, models[pk], kind, links.get((pk, kind)),
+                                             raw_hash_differs=True)
              for pk, kind, unchanged in pairs]
     return [row[0] for row in rows], plans
 
