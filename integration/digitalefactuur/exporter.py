@@ -455,9 +455,8 @@ def _export_chunks(ctx, relations, senders: Senders) -> None:
             processed += len(ids)
             ctx.progress(processed=processed)
             ctx.beat()
-        _save(ctx, unsaved)
     finally:
-        _save(ctx, unsaved)
+        _save(ctx, unsaved)  # the last chunk's, or those recorded before a stop
     ctx.progress(processed=processed, final=True)
 
 
