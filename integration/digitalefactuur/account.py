@@ -22,9 +22,12 @@ numbers, not with its klanten.
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.translation import gettext as _
 
 from .client import Listing, id_order
+from .concurrency import ACCOUNT_READ_AHEAD
 from .links import DfLink, source_fields, source_klant
 from .mapping import raw_klant_hash
 from .schema import DfKlant, normalise_value, valid_id
@@ -94,7 +97,14 @@ class AccountView:
         """Read the whole account now (once per run), refreshing the links' kept copies."""
         if self.complete:
             return
-        for klanten in self.client.iter_pages(self.seen, self.listing, self.read_ahead):
+        read_ahead = self.read_ahead
+        if read_ahead is not None:
+            # This read does little per page (ids, numbers, the changed copies), so pages
+            # come in faster than one at a time is worth waiting for: more of them are read
+            # ahead than while the import writes each one (ACCOUNT_READ_AHEAD pages of some
+            # 320 kB at most).
+            read_ahead = functools.partial(read_ahead, ahead=ACCOUNT_READ_AHEAD)
+        for klanten in self.client.iter_pages(self.seen, self.listing, read_ahead):
             self.note(klanten, self._refresh_copies(klanten))
         self.finish()
 

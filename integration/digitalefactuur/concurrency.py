@@ -6,12 +6,14 @@ requests in flight at once takes most of it off: the export's writes (`Senders`)
 of the full read, read ahead while the run writes the one before (`Workers.pages`, used by
 `client.iter_pages`). How many DigitaleFactuur accepts is not published (we assume a 429 with
 Retry-After), so the number is learnt while the run goes (`AdaptiveLimit`): one request at a
-time to begin with, one more after a run of answers without a 429, up to the cap
-`DIGITALEFACTUUR_CONCURRENCY` (1..8, default 8; 1 keeps the run strictly sequential, on its
-own client); half as many after a 429, and one again after a timeout (a service that does not
-answer in time is not helped by more requests). After every 429 the run it takes to grow
-doubles, so a run that met the limit stays just below it instead of knocking on it. What this
-module promises the engine:
+time to begin with, one more after every answer until the first 429 or timeout (a slow start:
+the limit doubles every round trip, so a run that meets no limit reaches the cap within a few
+round trips instead of dozens), and from then on one more after a run of answers without a
+429, up to the cap `DIGITALEFACTUUR_CONCURRENCY` (1..8, default 8; 1 keeps the run strictly
+sequential, on its own client); half as many after a 429, and one again after a timeout (a
+service that does not answer in time is not helped by more requests). After every 429 the run
+it takes to grow doubles, so a run that met the limit stays just below it instead of knocking
+on it. What this module promises the engine:
 
 - Workers only speak HTTP. Reading and writing the database stays in the run's own thread:
   Django's connections are per thread, and one thread writing keeps the order of events, the
@@ -61,14 +63,19 @@ DEFAULT_HOLD_SECONDS = 1.0
 #: every 429, up to MAX_PATIENCE times).
 GROW_AFTER = 8
 MAX_PATIENCE = 32
-#: Pages read ahead at most, besides the one the caller works on.
+#: Pages read ahead at most, besides the one the caller works on (the import, which writes
+#: each page for longer than a page takes to come).
 READ_AHEAD = 2
+#: The same for the account's full read before an export, which does little per page (its
+#: time is the pages' round trips); a page of 100 klanten is some 320 kB.
+ACCOUNT_READ_AHEAD = 6
 
 
 class AdaptiveLimit:
-    """How many requests may be in flight at once, learnt from the answers (additive increase,
-    multiplicative decrease): 1 to begin with; one more after a run of answers without a 429,
-    up to `cap`; half as many after a 429; 1 after a timeout. The run it takes to grow is
+    """How many requests may be in flight at once, learnt from the answers (a slow start, then
+    additive increase, multiplicative decrease): 1 to begin with; one more after every answer
+    until the first 429 or timeout; from then on one more after a run of answers without a
+    429, up to `cap`; half as many after a 429; 1 after a timeout. The run it takes to grow is
     GROW_AFTER answers, twice as long after each 429.
 
     `acquire` (the run's thread, before handing a request out) waits until fewer than the
@@ -85,6 +92,8 @@ class AdaptiveLimit:
         self._in_flight = 0
         self._streak = 0
         self._patience = 1
+        #: Until the first 429 or timeout every answer grows the limit (the slow start).
+        self._starting = True
         self._changed = threading.Condition()
 
     def acquire(self) -> None:
@@ -111,12 +120,13 @@ class AdaptiveLimit:
             if isinstance(failure, RateLimited):
                 self.limit = max(1, self.limit // 2)
                 self._patience = min(MAX_PATIENCE, self._patience * 2)
-                self._streak = 0
+                self._streak, self._starting = 0, False
             elif isinstance(failure, Timeout):
-                self.limit, self._streak = 1, 0
+                self.limit, self._streak, self._starting = 1, 0, False
             elif failure is None:
                 self._streak += 1
-                if self._streak >= GROW_AFTER * self._patience and self.limit < self.cap:
+                patient = self._starting or self._streak >= GROW_AFTER * self._patience
+                if patient and self.limit < self.cap:
                     self.limit, self._streak = self.limit + 1, 0
             if self.limit == before:
                 return
@@ -254,30 +264,35 @@ class Workers:
         finally:
             self.limit.release()
 
-    def pages(self, read: Callable, more: Callable[[object], bool]) -> Iterator:
+    def pages(self, read: Callable, more: Callable[[object], bool],
+              ahead: int = READ_AHEAD) -> Iterator:
         """read(client, 1), read(client, 2), ... in order, the next pages read while the
         caller works on this one: a read-ahead of as many pages as the limit has room for, at
-        most READ_AHEAD (memory holds at most that many pages besides the caller's; writing a
+        most `ahead` (memory holds at most that many pages besides the caller's; writing a
         page takes longer than reading one at an internet round trip, so a few hide it).
+        The read-ahead deepens by one page with every page the caller takes: the first page
+        comes alone, so a list that ends right there is not read past its end (a read-ahead
+        is a guess that the list goes on; each page that did makes the next guess bolder).
         After a page for which `more(page)` is false (a short page: likely the last), no page
         is read ahead until one is asked for. An error is raised where its page comes.
         Closing the iterator stops the reading; pages already under way are read and
         dropped."""
         under_way: deque[Future] = deque()
-        page, ahead = 1, True
+        page, more_ahead, taken = 1, True, 0
         try:
             while True:
                 if not under_way:
                     under_way.append(self.submit(read, page))
                     page += 1
-                while ahead and len(under_way) < min(self.cap, READ_AHEAD):
+                while more_ahead and len(under_way) < min(self.cap, ahead, taken + 1):
                     future = self.submit(read, page, wait=False)
                     if future is None:
                         break
                     under_way.append(future)
                     page += 1
                 answer = under_way.popleft().result()
-                ahead = more(answer)
+                more_ahead = more(answer)
+                taken += 1
                 yield answer
         finally:
             for future in under_way:

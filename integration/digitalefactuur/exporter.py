@@ -20,17 +20,25 @@ Each chunk goes in three steps: plan (the run's thread: compare, read what must 
 the write), send (the writes, in order, over a few workers as many at a time as the adaptive
 limit allows, at most `DIGITALEFACTUUR_CONCURRENCY`; or on the run's client), record (the
 run's thread, in plan order: links, events, counts). While a chunk's writes are under way the
-run's thread plans the next chunk; none of its writes goes out before this one is recorded, so
-a halt still stops the export between chunks. A create answered without an id (a text,
-an empty body) is linked after the chunk by its number. Links and events of a chunk are written
-together at its end, also when the run stops: a crash in between loses nothing that matters, as
-the next run finds a created klant by its number and repeats an update harmlessly. Links whose
-relation no longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
+run's thread saves the chunk before and plans the next chunk; none of its writes goes out before
+this one is recorded, so a halt still stops the export between chunks. A create answered without
+an id (a text, an empty body) is linked after the chunk by its number. Links and events of a
+chunk are written together, in chunk order, while the next chunk's writes are out (and at the
+end, also when the run stops): a crash in between loses nothing that matters, as the next run
+finds a created klant by its number and repeats an update harmlessly. Links whose relation no
+longer carries that number are removed; nothing is ever deleted in DigitaleFactuur.
+
+Planning starts from plain values: a chunk's relations are read as the columns the mapping
+reads, with their links' raw hashes; a (relation, kind) whose stored values hash to what its
+link recorded when both sides last agreed is unchanged, and nothing of it becomes a model
+(`_unchanged_by_values`). Only the others are built (from the values already read) and
+compared in full (`plan_one`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import Q
@@ -45,21 +53,24 @@ from .concurrency import Answer, Senders
 from .errors import NotFound
 from .links import (
     AGREEMENT_FIELDS,
+    STATE_COLUMNS,
     DfLink,
     agree,
+    link_state,
     links_of,
     scope_types,
     stale_links,
-    state_of,
 )
 from .mapping import (
     CREDITOR,
     DEBTOR,
     NUMBER_FIELD,
+    TABLES,
     Export,
     classify,
     fingerprint,
     klant_diff,
+    raw_relation_hash,
     to_klant,
 )
 from .plan import compare_found, export_state
@@ -171,10 +182,19 @@ def _create_unless_numbered(client, klant: DfKlant, elements, *, recreated: bool
 
 # --- plan: the run's thread ------------------------------------------------------------------
 
-def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pending | None:
-    """What to send for one (relation, kind); None when it is unchanged (nothing to send)."""
+def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None, *,
+             raw_hash_differs: bool = False) -> _Pending | None:
+    """What to send for one (relation, kind); None when it is unchanged (nothing to send).
+    `raw_hash_differs`: the relation's raw hash was compared with the link's already (and
+    differed), so the fingerprints decide."""
     gone = link is not None and link.df_id in ctx.vanished_ids
-    export, crm_fingerprint, changed = export_state(relation, kind, state_of(link))
+    # The link's fingerprints and raw hashes are all the comparison reads (its last klant
+    # is built only when there is something to send: `_plan_update`).
+    state = (link_state(link.relation_id, [getattr(link, c) for c in STATE_COLUMNS])
+             if link is not None else None)
+    if state is not None and raw_hash_differs:
+        state = replace(state, relation_raw_hash="")
+    export, crm_fingerprint, changed = export_state(relation, kind, state)
     if not (changed or gone):
         return None
     if export is None:
@@ -209,18 +229,20 @@ def plan_one(ctx, relation: Relation, kind: str, link: DfLink | None) -> _Pendin
 
 def _plan_update(ctx, pending: _Pending, base: DfKlant | None) -> None:
     link, relation, export = pending.link, pending.relation, pending.export
+    last_klant = link.last_klant
     pending.event.diff = {e: [o, n] for e, (o, n) in
-                          klant_diff(link.last_klant, export.klant, relation.kind).items()}
-    if base is not None and fingerprint(base, relation.kind) == export.fingerprint:
+                          klant_diff(last_klant, export.klant, relation.kind).items()}
+    base_fingerprint = fingerprint(base, relation.kind) if base is not None else None
+    if base_fingerprint == export.fingerprint:
         # DigitaleFactuur holds these very values already (a write whose link update was
         # lost, or the same change made there): nothing to send, no conflict; agree again.
         pending.planned = _Sent(Action.UNCHANGED, holding=base)
         pending.notes.insert(0, _("DigitaleFactuur had deze waarden al; niets verstuurd."))
         return
     if (base is not None and pending.kind not in ctx.imported_kinds
-            and fingerprint(base, relation.kind) != link.received_fingerprint):
+            and base_fingerprint != link.received_fingerprint):
         # DigitaleFactuur changed it since the last sync, and no import this run said so.
-        losing = klant_diff(link.last_klant, base, relation.kind)
+        losing = klant_diff(last_klant, base, relation.kind)
         if losing:
             pending.before.append(SyncEvent(
                 run=ctx.run, direction=EXPORT, relation=relation, number=pending.number,
@@ -409,41 +431,102 @@ def run_export(ctx) -> None:
 
 
 def _export_chunks(ctx, relations, senders: Senders) -> None:
-    """Chunk after chunk; while a chunk's writes are under way, the run's thread reads and
-    plans the next one (nothing of it is sent before this one is recorded and written)."""
+    """Chunk after chunk; while a chunk's writes are under way, the run's thread saves the
+    links and events of the chunk before and plans the next one (nothing of the next is sent
+    before this one is recorded)."""
     processed = 0
-    planned = _plan_chunk(ctx, relations, 0)
-    while planned is not None:
-        chunk, plans = planned
-        writes = ChunkWrites()
-        try:
-            answers = senders.start_chunk(
-                [pending.write for pending in plans if pending is not None and pending.write],
-                ctx.stop_sending)
+    unsaved: list[ChunkWrites] = []  # recorded, saved while the next chunk's writes are out
+    try:
+        planned = _plan_chunk(ctx, relations, 0)
+        while planned is not None:
+            ids, plans = planned
+            writes = ChunkWrites()
             try:
-                planned = _plan_chunk(ctx, relations, chunk[-1].pk)
+                answers = senders.start_chunk(
+                    [pending.write for pending in plans if pending is not None and pending.write],
+                    ctx.stop_sending)
+                try:
+                    _save(ctx, unsaved)
+                    planned = _plan_chunk(ctx, relations, ids[-1])
+                finally:
+                    # A planning failure is raised once this chunk's answers are recorded.
+                    _record_chunk(ctx, plans, answers(), writes)
             finally:
-                # A planning failure is raised once this chunk's answers are recorded.
-                _record_chunk(ctx, plans, answers(), writes)
-        finally:
-            # Whatever was sent before a halt is recorded: the links stay true.
-            ctx.writer.write(ctx, writes)
-        processed += len(chunk)
-        ctx.progress(processed=processed)
-        ctx.beat()
+                # Whatever was sent before a halt is recorded and saved: the links stay true.
+                unsaved.append(writes)
+            processed += len(ids)
+            ctx.progress(processed=processed)
+            ctx.beat()
+    finally:
+        _save(ctx, unsaved)  # the last chunk's, or those recorded before a stop
     ctx.progress(processed=processed, final=True)
 
 
-def _plan_chunk(ctx, relations, last_id: int) -> tuple[list, list] | None:
-    """The next chunk after `last_id` and what to send for every (relation, kind) of it."""
-    chunk = list(relations.filter(pk__gt=last_id).order_by("pk")[:CHUNK_SIZE])
-    if not chunk:
+def _save(ctx, unsaved: list[ChunkWrites]) -> None:
+    """The recorded chunks' links and events, in chunk order."""
+    while unsaved:
+        ctx.writer.write(ctx, unsaved[0])
+        unsaved.pop(0)
+
+
+#: The relation columns `mapping.raw_relation_hash` and `to_klant` read, whatever the
+#: relation's kind (which includes what its display name is made of), in the model's field
+#: order, the primary key first: what `Relation.from_db` takes.
+_READ = {"id", "kind", *NUMBER_FIELD.values(),
+         *(name for table in TABLES.values() for row in table if row.direction == "both"
+           for name in row.fields)}
+LOADED_COLUMNS = tuple(f.attname for f in Relation._meta.concrete_fields if f.attname in _READ)
+
+
+def _unchanged_by_values(ctx, relations, last_id: int) -> tuple[list, list, dict]:
+    """The next chunk after `last_id`, read as plain values, and which of its (relation, kind)
+    pairs its links prove unchanged: (the rows, [(relation id, kind, unchanged?)] in plan
+    order, the rows by id of the relations some kind of which may have changed).
+
+    A link whose relation raw hash equals the hash of the relation's stored values, and whose
+    klant did not vanish, is what `plan_one` calls unchanged; deciding that from values (no
+    relation, no link, no klant built; no JSON column read) is what keeps a no-op resync with
+    Bijwerken on close to its page reads.
+    """
+    rows = list(relations.filter(pk__gt=last_id).order_by("pk")
+                .values_list(*LOADED_COLUMNS)[:CHUNK_SIZE])
+    if not rows:
+        return [], [], {}
+    hashes = {(relation_id, kind): (df_id, relation_raw_hash)
+              for relation_id, kind, df_id, relation_raw_hash in DfLink.objects
+              .filter(relation_id__in=[row[0] for row in rows])
+              .values_list("relation_id", "kind", "df_id", "relation_raw_hash")}
+    pairs, changed = [], {}
+    for row in rows:
+        # The mapping reads a relation's stored values from its __dict__ (stored_value).
+        stored = SimpleNamespace(**dict(zip(LOADED_COLUMNS, row, strict=True)))
+        for kind, number_field in NUMBER_FIELD.items():
+            if not getattr(stored, number_field).strip():
+                continue
+            df_id, relation_raw_hash = hashes.get((stored.id, kind), ("", ""))
+            unchanged = (bool(relation_raw_hash) and df_id not in ctx.vanished_ids
+                         and raw_relation_hash(stored, kind) == relation_raw_hash)
+            pairs.append((stored.id, kind, unchanged))
+            if not unchanged:
+                changed[stored.id] = row
+    return rows, pairs, changed
+
+
+def _plan_chunk(ctx, relations, last_id: int) -> tuple[list[int], list] | None:
+    """The next chunk's ids after `last_id` and what to send for every (relation, kind) of it
+    (None where nothing is to be sent). Only the relations that may have changed become
+    models, from the values already read: the columns the mapping and the log read (any
+    other is deferred, read if ever asked for)."""
+    rows, pairs, changed = _unchanged_by_values(ctx, relations, last_id)
+    if not rows:
         return None
-    links = links_of([relation.pk for relation in chunk])
-    return chunk, [plan_one(ctx, relation, kind, links.get((relation.pk, kind)))
-                   for relation in chunk
-                   for kind, number_field in NUMBER_FIELD.items()
-                   if getattr(relation, number_field).strip()]
+    models = {pk: Relation.from_db(relations.db, LOADED_COLUMNS, row)
+              for pk, row in changed.items()}
+    links = links_of(changed) if changed else {}
+    plans = [None if unchanged else plan_one(ctx, models[pk], kind, links.get((pk, kind)),
+                                             raw_hash_differs=True)
+             for pk, kind, unchanged in pairs]
+    return [row[0] for row in rows], plans
 
 
 def _record_chunk(ctx, planned: list, answers: list, writes: ChunkWrites) -> None:
