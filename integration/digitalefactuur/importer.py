@@ -298,7 +298,10 @@ def write_page(ctx, decisions: list[Decision], snapshot: PageSnapshot | None = N
         # the export phase updates that very klant instead of looking it up again.
         if writes_link or (decision.outcome is Outcome.CONFLICT and new_link):
             (page.new_links if new_link else page.refreshed_links).append(decision)
-        elif snapshot is not None and decision.klant.id in snapshot.links_by_df_id:
+        elif (snapshot is not None and decision.klant.id in snapshot.links_by_df_id
+              and decision.klant.id not in (snapshot.unchanged_df_ids or ())):
+            # A klant unchanged by its raw hash has a fresh copy and agrees already: its hash
+            # equals both the link's, so there is nothing to refresh (nor to hash again).
             _source_refresh(decision, snapshot.links_by_df_id[decision.klant.id], page.copies,
                             page.agreed)
     ctx.writer.write(ctx, page)
