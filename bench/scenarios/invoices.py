@@ -5,8 +5,8 @@ sandbox then generates its invoices for every debtor (at the generator's mix som
 invoices a klant: N = 10,000 gives well over 10,000 open ones). Baseline: `facturen&betaalstatus=
 openstaand` page by page, GETs alone, unparsed. Ours: `invoices.refresh_open_invoices` with the
 run's client, first into an empty table (every invoice new), then again with nothing changed.
-Targets: the no-op read writes 0 invoice rows (only the read's moment on the settings row); the
-times are reported as ratios, without a target (the issue sets none).
+Targets (issue 19): reading the open invoices costs <= 1.3x the bare page GETs, and the no-op
+read writes 0 invoice rows (only the read's moment on the settings row).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bench.probes import (
 from bench.report import Row, ScenarioResult
 
 INVOICE_TABLE = "digitalefactuur_invoice"
+MAX_RATIO = 1.3
 
 
 def _bare_pages(prefix: str) -> int:
@@ -65,8 +66,9 @@ def run(runner, options) -> ScenarioResult:
     measured = runner.job("invoices.measure", runner.imported_db(options.n), n=options.n)
     baseline, first, again = measured["baseline"], measured["first"], measured["again"]
     result.rows = [
-        Row("first read (every invoice new)", first["seconds"], "s", baseline["seconds"]),
-        Row("no-op read", again["seconds"], "s", baseline["seconds"]),
+        Row("first read (every invoice new)", first["seconds"], "s", baseline["seconds"],
+            max_ratio=MAX_RATIO),
+        Row("no-op read", again["seconds"], "s", baseline["seconds"], max_ratio=MAX_RATIO),
         Row("invoice rows written by the no-op read", again["invoice_writes"], "", 0,
             max_value=0, note=f"writes by table: {again['writes_by_table']}"),
         Row("queries of the no-op read", again["queries"], ""),
