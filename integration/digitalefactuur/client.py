@@ -83,7 +83,6 @@ from integration.digitalefactuur.schema import (
     klant_to_xml,
     normalise_value,
     parse_klant,
-    parse_klanten,
     parse_write_answer,
     valid_id,
 )
@@ -285,12 +284,13 @@ class DigitaleFactuurClient:
                    read_ahead: ReadAhead | None = None) -> Iterator[list[DfKlant]]:
         """Every klant of the account, in slices of at most SLICE_SIZE, each id once.
 
-        Pages are fetched from 1. The list ends at a page without klant, or at a page whose
-        first slice brings no id not read before (`listing.ended_by_repeat`): whether the
-        service pages at all is not documented. Ids read before are dropped (`seen` collects
-        them; pass a set to keep them); klanten without an id pass, for the caller to skip with
-        the reason. When pages keep bringing more repeats than news, the service loops:
-        ProtocolError.
+        Pages are fetched from 1. The list ends at a page without klant, at a page whose
+        first slice brings no id not read before, or after a page that repeats at least as
+        many klanten as page 1 held (the whole list again, grown by klanten created meanwhile;
+        `listing.ended_by_repeat`): whether the service pages at all is not documented. Ids
+        read before are dropped (`seen` collects them; pass a set to keep them); klanten
+        without an id pass, for the caller to skip with the reason. When pages keep bringing
+        more repeats than news, the service loops: ProtocolError.
 
         A page is handed out a slice at a time while it is still arriving (`_klanten_parts`):
         a service that answers every klant at once costs a slice of memory, not the answer.
@@ -319,6 +319,13 @@ class DigitaleFactuurClient:
                     return
                 size, fresh = judged
                 first_size = first_size or size
+                if page > 1 and size - fresh >= first_size:
+                    # Every klant of a first page again, and more: a service that answers its
+                    # whole list on every page, grown by klanten created since the last page
+                    # (a run's own creates land meanwhile). Paging never repeats a whole page
+                    # beside news, so the list is complete; reading on would only repeat it.
+                    listing.ended_by_repeat = True
+                    return
                 if page == 2 and read_ahead is not None and fresh == size >= first_size:
                     ahead = read_ahead(_read_from(page + 1), lambda answer, full=first_size:
                                        len(answer[0]) >= full)
@@ -343,11 +350,23 @@ class DigitaleFactuurClient:
 
         Remembers what it saw (`filter_honoured`): an answer holding another number shows the
         filter ignored, and from then on `find_everywhere` reads the whole account instead.
+
+        The answer is read as a list is, while it arrives, and let go at the first part that
+        holds another number: an ignored filter answers the list (or its first page), which
+        may be the whole account, and one part is enough to know. `klanten` then holds the
+        parts read so far (a klant among them is a fresh copy all the same).
         """
         wanted = self._number(number)
-        klanten, _url = self._call("GET", "klanten", {"relatienummer": wanted}, None,
-                                   self._klanten)
-        honoured = all(normalise_value(k.relatienummer) == wanted for k in klanten)
+        klanten, honoured = [], True
+        parts = self._klanten_parts({"relatienummer": wanted})
+        try:
+            for part in parts:
+                klanten += part
+                if any(normalise_value(k.relatienummer) != wanted for k in part):
+                    honoured = False
+                    break
+        finally:
+            parts.close()  # an answer not read to its end is let go (its connection closed)
         if not honoured:
             self.filter_honoured = False
         elif klanten and self.filter_honoured is None:
@@ -703,9 +722,6 @@ class DigitaleFactuurClient:
         logger.warning("digitalefactuur answer unreadable (%d bytes): %s", len(body),
                        failure.detail)
         raise failure
-
-    def _klanten(self, body: bytes, url: str) -> list[DfKlant]:
-        return self._parse(parse_klanten, body, url)
 
     def _write_result(self, body: bytes, url: str, xml: bytes,
                       warnings: list[str]) -> WriteResult:

@@ -219,3 +219,51 @@ def test_an_answer_cut_off_while_it_is_read_is_asked_for_again_and_goes_on(scrip
     # then every klant once, in order, and nothing counted as read twice
     assert read == [str(n) for n in range(1, 601)]
     assert listing.repeated == 0 and scripted.actions() == ["klanten"] * 3
+
+
+def _klanten_xml(ids, number=lambda n: str(1000 + n)) -> bytes:
+    return b"<klanten>" + b"".join(
+        b"<klant><id>%d</id><relatienummer>%s</relatienummer></klant>"
+        % (n, number(n).encode()) for n in ids) + b"</klanten>"
+
+
+def test_an_unpaged_list_that_grows_while_it_is_read_ends_complete(scripted):
+    """A service that answers its whole list to every page, while klanten are created between
+    two requests (a run's own creates land meanwhile): page 2 brings the new ones beside every
+    klant of page 1 again. That is the whole list, grown; it ends there, read once and
+    complete, instead of being taken for a list that never ends."""
+    # given a list of 5 that grows by 2 with every request
+    served = []
+
+    def respond(handler, seen):
+        served.append(seen.path)
+        answer(handler, _klanten_xml(range(1, 4 + 2 * len(served))))
+    scripted.respond = respond
+
+    # when
+    listing = Listing()
+    with DigitaleFactuurClient(scripted.base_url, ACCOUNT_ID, ACCESS_CODE, read_timeout=5,
+                               max_attempts=1) as client:
+        read = [k.id for part in client.iter_pages(listing=listing) for k in part]
+
+    # then the 5 of page 1 and the 2 that came with page 2, each once, in two requests
+    assert read == [str(n) for n in range(1, 8)]
+    assert listing.ended_by_repeat and len(served) == 2
+
+
+def test_a_number_lookup_lets_go_of_an_ignored_filters_answer(scripted):
+    """`klanten&relatienummer=N` answered with the whole list (the filter ignored): the first
+    slice that holds another number shows it, and the rest is not read; the client remembers
+    that the filter is ignored."""
+    # given a server that ignores the filter and answers a list of 2,000 klanten
+    body = _klanten_xml(range(1, 2001))
+    scripted.respond = lambda handler, seen: answer(handler, body)
+
+    # when
+    with DigitaleFactuurClient(scripted.base_url, ACCOUNT_ID, ACCESS_CODE, read_timeout=5,
+                               max_attempts=1) as client:
+        found = client.lookup_number("1500")
+
+    # then it is not honoured, and no more than the first slice was kept
+    assert not found.honoured and client.filter_honoured is False
+    assert 0 < len(found.klanten) <= SLICE_SIZE
