@@ -146,6 +146,8 @@ class Listing:
     #: The list ended at a page that brought nothing new, not at an empty page: the service
     #: answers every klant whatever the page, or repeats its last page past the end.
     ended_by_repeat: bool = False
+    #: Klanten on page 1 (`_repeats_whole_first_page`).
+    first_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,7 @@ class DigitaleFactuurClient:
         """
         seen = set() if seen is None else seen
         listing = Listing() if listing is None else listing
-        page, first_size, ahead = 1, 0, None
+        page, ahead = 1, None
         try:
             while True:
                 url = redact_url(self._url("klanten", {"page": page}))
@@ -318,16 +320,11 @@ class DigitaleFactuurClient:
                 if judged is None:
                     return
                 size, fresh = judged
-                first_size = first_size or size
-                if page > 1 and size - fresh >= first_size:
-                    # Every klant of a first page again, and more: a service that answers its
-                    # whole list on every page, grown by klanten created since the last page
-                    # (a run's own creates land meanwhile). Paging never repeats a whole page
-                    # beside news, so the list is complete; reading on would only repeat it.
-                    listing.ended_by_repeat = True
+                if _repeats_whole_first_page(listing, page, size, fresh):
                     return
-                if page == 2 and read_ahead is not None and fresh == size >= first_size:
-                    ahead = read_ahead(_read_from(page + 1), lambda answer, full=first_size:
+                full = listing.first_size
+                if page == 2 and read_ahead is not None and fresh == size >= full:
+                    ahead = read_ahead(_read_from(page + 1), lambda answer, full=full:
                                        len(answer[0]) >= full)
                 page += 1
         finally:
@@ -787,6 +784,8 @@ class DigitaleFactuurClient:
             if fresh is None:
                 return
             yield fresh
+            if _repeats_whole_first_page(listing, page, len(answer.invoices), len(fresh)):
+                return
             page += 1
 
     def download_invoice_pdf(self, invoice_id: str) -> bytes:
@@ -850,6 +849,19 @@ def _news(items: list, seen: set[str], listing, page: int, url: str, noun: str) 
         return None
     _count_read(fresh, listing, url, noun)
     return fresh
+
+
+def _repeats_whole_first_page(listing, page: int, size: int, fresh: int) -> bool:
+    """After page `page` (`size` items on it, `fresh` of them new): does it end the list by
+    holding every item of page 1 again beside news? That is a list answered whole to every
+    page, grown by items created since the last page (a run's own creates land meanwhile).
+    Paging never repeats a whole page beside news, so the list is complete, and reading on
+    would only repeat it (and be taken for a loop)."""
+    listing.first_size = listing.first_size or size
+    if page > 1 and size - fresh >= listing.first_size:
+        listing.ended_by_repeat = True
+        return True
+    return False
 
 
 def _fresh_slices(parts: Iterable[list[DfKlant]], seen: set[str], listing: Listing, page: int,

@@ -93,6 +93,7 @@ class InvoiceListing:
     repeated: int = 0
     unreadable: int = 0
     ended_by_repeat: bool = False
+    first_size: int = 0
 
 
 # --- values -------------------------------------------------------------------------------------

@@ -267,3 +267,26 @@ def test_a_number_lookup_lets_go_of_an_ignored_filters_answer(scripted):
     # then it is not honoured, and no more than the first slice was kept
     assert not found.honoured and client.filter_honoured is False
     assert 0 < len(found.klanten) <= SLICE_SIZE
+
+
+def test_an_unpaged_invoice_list_that_grows_while_it_is_read_ends_complete(scripted):
+    """The same rule holds for the facturen list: invoices made in DigitaleFactuur between two
+    requests of a list answered whole to every page end the list, read once and complete."""
+    # given an open-invoice list of 4 that grows by 1 with every request
+    served = []
+
+    def respond(handler, seen):
+        served.append(seen.path)
+        answer(handler, b"<facturen>" + b"".join(
+            b"<factuur><id>%d</id><betaalstatus>openstaand</betaalstatus></factuur>" % n
+            for n in range(1, 4 + len(served))) + b"</facturen>")
+    scripted.respond = respond
+
+    # when
+    with DigitaleFactuurClient(scripted.base_url, ACCOUNT_ID, ACCESS_CODE, read_timeout=5,
+                               max_attempts=1) as client:
+        read = [i.id for page in client.iter_invoice_pages() for i in page]
+
+    # then the 4 of page 1 and the one that came with page 2, each once, in two requests
+    assert read == [str(n) for n in range(1, 6)]
+    assert len(served) == 2
